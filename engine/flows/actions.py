@@ -133,8 +133,15 @@ def decide(run: Any, task: Task, action: Action) -> None:
         for target in _chosen_nodes(run, node.id):
             inst.chosen[target] = list(action.assignees)
     if task.owner is not None:  # 委派: the delegate's opinion goes back to the delegator
-        run.record("delegate_resolved", node=task.node, task=task.id, by=action.by, opinion=kind,
-                   comment=action.comment, back_to=task.owner)
+        run.record(
+            "delegate_resolved",
+            node=task.node,
+            task=task.id,
+            by=action.by,
+            opinion=kind,
+            comment=action.comment,
+            back_to=task.owner,
+        )
         task.assignee, task.owner = task.owner, None
         return
     if kind == "resolve":
@@ -142,8 +149,15 @@ def decide(run: Any, task: Task, action: Action) -> None:
     task.decision = kind
     task.actor = action.by
     task.comment = action.comment
-    run.record(kind, node=task.node, task=task.id, by=action.by, comment=action.comment,
-               attachments=list(action.attachments) or None, fields=sorted(action.data) if action.data else None)
+    run.record(
+        kind,
+        node=task.node,
+        task=task.id,
+        by=action.by,
+        comment=action.comment,
+        attachments=list(action.attachments) or None,
+        fields=sorted(action.data) if action.data else None,
+    )
     settle(run, task)
 
 
@@ -237,8 +251,15 @@ def add_signer(run: Any, task: Task, action: Action) -> None:
     if action.position == "after":
         task.decision, task.actor, task.comment = "approve", action.by, action.comment
     task.status = WAITING
-    run.record("add_signer", node=node.id, task=task.id, by=action.by, users=list(action.users),
-               position=action.position, comment=action.comment)
+    run.record(
+        "add_signer",
+        node=node.id,
+        task=task.id,
+        by=action.by,
+        users=list(action.users),
+        position=action.position,
+        comment=action.comment,
+    )
 
 
 def remove_signer(run: Any, task: Task, action: Action) -> None:
@@ -324,8 +345,13 @@ def withdraw(run: Any, action: Action) -> None:
         raise Forbidden("flow.withdraw.disabled")
     tasks = list(inst.tasks.values())
     mine = next(
-        (i for i in range(len(tasks) - 1, -1, -1)
-         if tasks[i].actor == action.by and tasks[i].status == DONE and tasks[i].decision in ("submit", "approve")),
+        (
+            i
+            for i in range(len(tasks) - 1, -1, -1)
+            if tasks[i].actor == action.by
+            and tasks[i].status == DONE
+            and tasks[i].decision in ("submit", "approve")
+        ),
         None,
     )
     if mine is None:
@@ -356,21 +382,30 @@ def urge(run: Any, action: Action) -> None:
         raise _invalid("flow.urge.nothing_open", node=action.target or "*")
     for task in tasks:
         run.notify(remind_notification(run, task, "flow.urge", by=action.by))
-    run.record("urge", node=action.target, by=action.by, to=[t.assignee for t in tasks], comment=action.comment)
+    run.record(
+        "urge", node=action.target, by=action.by, to=[t.assignee for t in tasks], comment=action.comment
+    )
 
 
 def comment(run: Any, action: Action) -> None:
     """Comment with attachments: anyone taking part in the instance (or an admin)."""
     inst = run.instance
-    involved = {inst.initiator} | {t.assignee for t in inst.tasks.values()} | {
-        t.actor for t in inst.tasks.values() if t.actor is not None
-    }
+    involved = (
+        {inst.initiator}
+        | {t.assignee for t in inst.tasks.values()}
+        | {t.actor for t in inst.tasks.values() if t.actor is not None}
+    )
     if action.by not in involved and not _is_admin(run, action.by):
         raise Forbidden("flow.comment.not_allowed", user=action.by)
     if not action.comment and not action.attachments:
         raise _invalid("flow.comment.empty")
-    run.record("comment", node=action.target, by=action.by, comment=action.comment,
-               attachments=list(action.attachments) or None)
+    run.record(
+        "comment",
+        node=action.target,
+        by=action.by,
+        comment=action.comment,
+        attachments=list(action.attachments) or None,
+    )
 
 
 def jump(run: Any, action: Action) -> None:

@@ -42,15 +42,17 @@ def _problems_from(exc: ValidationError, text: str | None, file: str | None) -> 
     for err in exc.errors(include_url=False):
         loc = list(err["loc"])
         # The discriminated union adds the tag as a path element: nodes.3.approve.mode.
-        if len(loc) >= 3 and loc[0] == "nodes" and isinstance(loc[1], int) and isinstance(loc[2], str):
-            if loc[2] in node_types():
-                del loc[2]
+        if len(loc) >= 3 and loc[0] == "nodes" and isinstance(loc[1], int) and loc[2] in node_types():
+            del loc[2]
         where = locate(text, loc) if text else None
         if err["type"] == "union_tag_invalid":
-            code, params = "flow.node.unknown_type", {
-                "type": err["input"].get("type") if isinstance(err["input"], dict) else err["input"],
-                "known": ", ".join(sorted(node_types())),
-            }
+            code, params = (
+                "flow.node.unknown_type",
+                {
+                    "type": err["input"].get("type") if isinstance(err["input"], dict) else err["input"],
+                    "known": ", ".join(sorted(node_types())),
+                },
+            )
             where = locate(text, [*loc, "type"]) if text else where
         elif err["type"] == "union_tag_not_found":
             code, params = "flow.node.missing_type", {}
@@ -69,9 +71,7 @@ def _problems_from(exc: ValidationError, text: str | None, file: str | None) -> 
     return problems
 
 
-def parse_definition(
-    source: str | bytes | Mapping[str, Any], *, file: str | None = None
-) -> FlowDefinition:
+def parse_definition(source: str | bytes | Mapping[str, Any], *, file: str | None = None) -> FlowDefinition:
     """Validate the shape of a definition (not yet its graph); raise InvalidInput with every problem."""
     text: str | None = None
     if isinstance(source, bytes | str):

@@ -143,16 +143,24 @@ class FlowEngine:
             pending = unit.open_tasks_of(delegation.user_id)
         moved: list[str] = []
         for instance_id, task_id in pending:
+
             def move(run: Run, task_id: str = task_id) -> bool:
                 inst = run.instance
                 task = inst.tasks.get(task_id)
                 if (
-                    task is None or task.status != OPEN or task.assignee != delegation.user_id
+                    task is None
+                    or task.status != OPEN
+                    or task.assignee != delegation.user_id
                     or (delegation.flows and inst.flow_key not in delegation.flows)
                 ):
                     return False
-                run.record("handed_over", node=task.node, task=task.id, old=task.assignee,
-                           to=delegation.substitute_id)
+                run.record(
+                    "handed_over",
+                    node=task.node,
+                    task=task.id,
+                    old=task.assignee,
+                    to=delegation.substitute_id,
+                )
                 task.on_behalf_of, task.assignee = task.assignee, delegation.substitute_id
                 moved.append(task_id)
                 return True
@@ -182,12 +190,23 @@ class FlowEngine:
         raise StaleInstance("flow.instance.stale", what=instance_id)
 
     def _new_instance(
-        self, unit: Any, flow: CompiledFlow, data: dict[str, Any], initiator: int,
-        record_id: int | None, parent: dict[str, Any] | None,
+        self,
+        unit: Any,
+        flow: CompiledFlow,
+        data: dict[str, Any],
+        initiator: int,
+        record_id: int | None,
+        parent: dict[str, Any] | None,
     ) -> FlowInstance:
         inst = FlowInstance(
-            id=unit.new_id(), flow_key=flow.key, flow_version=flow.version, initiator=initiator,
-            data=data, started_at=self.clock.now(), record_id=record_id, form=flow.definition.form,
+            id=unit.new_id(),
+            flow_key=flow.key,
+            flow_version=flow.version,
+            initiator=initiator,
+            data=data,
+            started_at=self.clock.now(),
+            record_id=record_id,
+            form=flow.definition.form,
             parent=parent,
         )
         unit.add(inst)
@@ -245,7 +264,11 @@ class FlowEngine:
                 run.fail(token, "flow.subflow.unknown", node=node_id, flow=key)
                 return None
             child = self._new_instance(
-                unit, flow, data, inst.initiator, inst.record_id,
+                unit,
+                flow,
+                data,
+                inst.initiator,
+                inst.record_id,
                 {"instance": inst.id, "token": token_id, "node": node_id},
             )
             inst.node_state[f"subflow:{token_id}"] = {"child": child.id}
@@ -261,7 +284,9 @@ class FlowEngine:
             parent.node_state.pop(f"subflow:{token.id}", None)
             prun = Run(self, parent, self.flow(parent.flow_key, parent.flow_version), run.now)
             node = prun.flow.nodes[token.node]
-            prun.resume(token, prun.flow.handlers[token.node].on_child_finished(prun, token, node, status, data))
+            prun.resume(
+                token, prun.flow.handlers[token.node].on_child_finished(prun, token, node, status, data)
+            )
             return prun
         if what == "cancel_child":
             _, token_id, _node_id = item

@@ -158,7 +158,7 @@ class Run:
         inst.next_task += 1
         inst.tasks[task.id] = task
         if self.track_events and status != WITHDRAWN:
-            self.emit(ev.FLOW_TASK_CREATED, node=node_id, task=task.id, assignee=assignee, kind=kind)
+            self.emit(ev.FLOW_TASK_CREATED, node=node_id, task=task.id, assignee=assignee, task_kind=kind)
         return task
 
     def node_tasks(self, node_id: str, token_id: int | None = None) -> list[Task]:
@@ -179,7 +179,11 @@ class Run:
     def withdraw_tasks(self, node_id: str, token_id: int | None = None) -> None:
         """Withdraw every still-live task of a node's current visit (or-sign won, node rejected...)."""
         for task in self.instance.tasks.values():
-            if task.node == node_id and task.status in LIVE_TASK and (token_id is None or task.token == token_id):
+            if (
+                task.node == node_id
+                and task.status in LIVE_TASK
+                and (token_id is None or task.token == token_id)
+            ):
                 self.close_task(task)
 
     def record(self, action: str, **facts: Any) -> None:

@@ -56,35 +56,54 @@ class GraphContext:
         where = locate(self.text, parts) if self.text else None
         return {"line": where[0], "column": where[1]} if where else {}
 
-    def problem(self, code: str, node_id: str, *, path: str | None = None, severity: str = "error",
-                **params: Any) -> Problem:
+    def problem(
+        self, code: str, node_id: str, *, path: str | None = None, severity: str = "error", **params: Any
+    ) -> Problem:
         index = self.index.get(node_id)
         parts: list[Any] = ["nodes", index] if index is not None else []
         if path:
             parts += [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
             parts = [int(p) if isinstance(p, str) and p.isdigit() else p for p in parts]
         text_path = f"nodes[{index}]" + (f".{path}" if path else "") if index is not None else path
-        return Problem(code, {"node": node_id, **params}, file=self.file, path=text_path,
-                       severity=severity, **self._at(parts))  # type: ignore[arg-type]
+        return Problem(
+            code,
+            {"node": node_id, **params},
+            file=self.file,
+            path=text_path,
+            severity=severity,
+            **self._at(parts),
+        )  # type: ignore[arg-type]
 
-    def edge_problem(self, code: str, index: int, *, field: str | None = None, severity: str = "error",
-                     **params: Any) -> Problem:
+    def edge_problem(
+        self, code: str, index: int, *, field: str | None = None, severity: str = "error", **params: Any
+    ) -> Problem:
         parts: list[Any] = ["edges", index] + ([field] if field else [])
         path = f"edges[{index}]" + (f".{field}" if field else "")
-        return Problem(code, params, file=self.file, path=path, severity=severity,  # type: ignore[arg-type]
-                       **self._at(parts))
+        return Problem(
+            code,
+            params,
+            file=self.file,
+            path=path,
+            severity=severity,  # type: ignore[arg-type]
+            **self._at(parts),
+        )
 
     def outgoing_with_index(self, node_id: str) -> list[tuple[int, m.Edge]]:
         return [(i, e) for i, e in enumerate(self.definition.edges) if e.source == node_id]
 
-    def expression_problems(self, text: str, node_id: str, path: str, *, condition: bool = False) -> list[Problem]:
+    def expression_problems(
+        self, text: str, node_id: str, path: str, *, condition: bool = False
+    ) -> list[Problem]:
         if self.schema is None:
             return []
         from engine.flows.conditions import check_condition, check_expression
 
         found = check_condition(text, self.schema) if condition else check_expression(text, self.schema)
-        return [self.problem("flow.expression", node_id, path=path, error=p.message("en"), expr=text)
-                for p in found if p.severity == "error"]
+        return [
+            self.problem("flow.expression", node_id, path=path, error=p.message("en"), expr=text)
+            for p in found
+            if p.severity == "error"
+        ]
 
     def duration_problems(self, text: str, node_id: str, path: str) -> list[Problem]:
         try:
@@ -115,7 +134,9 @@ class GraphContext:
         if self.fields is not None:
             for key in node.fields:
                 if key not in self.fields:
-                    problems.append(self.problem("flow.field.unknown", node.id, path=f"fields.{key}", field=key))
+                    problems.append(
+                        self.problem("flow.field.unknown", node.id, path=f"fields.{key}", field=key)
+                    )
         to = node.reject.to
         if to not in ("previous", "initiator", "terminate", "choose"):
             flow = self.flow
@@ -127,8 +148,9 @@ class GraphContext:
             if d.remind_every:
                 problems += self.duration_problems(d.remind_every, node.id, "deadline.remind_every")
             if d.on_timeout == "jump" and (d.target is None or d.target not in self.flow.nodes):
-                problems.append(self.problem("flow.deadline.bad_target", node.id, path="deadline.target",
-                                             target=d.target))
+                problems.append(
+                    self.problem("flow.deadline.bad_target", node.id, path="deadline.target", target=d.target)
+                )
         return problems
 
 
@@ -161,13 +183,19 @@ def validate_flow(
             if end not in flow.nodes:
                 problems.append(ctx.edge_problem("flow.edge.dangling", i, field=field, node=end))
         source = flow.nodes.get(edge.source)
-        if source is not None and (edge.when or edge.default) and source.type not in ("exclusive", "inclusive"):
-            problems.append(ctx.edge_problem("flow.edge.condition_not_on_gateway", i, field="when",
-                                             node=edge.source))
+        if (
+            source is not None
+            and (edge.when or edge.default)
+            and source.type not in ("exclusive", "inclusive")
+        ):
+            problems.append(
+                ctx.edge_problem("flow.edge.condition_not_on_gateway", i, field="when", node=edge.source)
+            )
         elif source is not None and edge.when:
             problems += [
-                ctx.edge_problem("flow.edge.condition", i, field="when", error=p.params.get("error"),
-                                 expr=edge.when)
+                ctx.edge_problem(
+                    "flow.edge.condition", i, field="when", error=p.params.get("error"), expr=edge.when
+                )
                 for p in ctx.expression_problems(edge.when, edge.source, "", condition=True)
             ]
 
@@ -198,8 +226,11 @@ def _split_join_problems(ctx: GraphContext, ends: list[str]) -> list[Problem]:
     """A parallel (or inclusive) split must be closed by a join of its own kind: the nearest node
     every path from the split passes through (its immediate post-dominator)."""
     flow = ctx.flow
-    splits = [n for n in ctx.definition.nodes
-              if n.type in ("parallel", "inclusive") and len(flow.outgoing[n.id]) > 1]
+    splits = [
+        n
+        for n in ctx.definition.nodes
+        if n.type in ("parallel", "inclusive") and len(flow.outgoing[n.id]) > 1
+    ]
     if not splits or not ends:
         return []
     reverse = flow.graph.reverse(copy=True)

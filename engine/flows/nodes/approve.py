@@ -57,8 +57,12 @@ class Approve(UserNode):
             veto=veto,
         )
         if result == "pending":
-            if node.mode == "sequential" and queue and not any(
-                t.status in LIVE_TASK and t.parent is None for t in run.node_tasks(node.id, token.id)
+            if (
+                node.mode == "sequential"
+                and queue
+                and not any(
+                    t.status in LIVE_TASK and t.parent is None for t in run.node_tasks(node.id, token.id)
+                )
             ):
                 user, weight, on_behalf_of = queue.pop(0)
                 self.open_task(run, token, node, Candidate(user, weight, on_behalf_of))

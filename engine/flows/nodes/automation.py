@@ -104,7 +104,9 @@ class AutomationNode(NodeType):
                     run.effects.children.append(("create_record", action.create_record.form, values, source))
                 if action.webhook is not None:
                     body = _values(run, action.webhook.body)
-                    run.effects.children.append(("webhook", action.webhook.url, action.webhook.method, body, source))
+                    run.effects.children.append(
+                        ("webhook", action.webhook.url, action.webhook.method, body, source)
+                    )
         except Exception as exc:  # a failing expression stops the instance visibly
             run.fail(token, "flow.automation.error", node=node.id, error=str(exc))
             return None
@@ -120,7 +122,9 @@ class AutomationNode(NodeType):
                 problems.extend(ctx.expression_problems(expr, node.id, f"actions[{index}].set.{key}"))
                 if ctx.fields is not None and key not in ctx.fields:
                     problems.append(
-                        ctx.problem("flow.field.unknown", node.id, path=f"actions[{index}].set.{key}", field=key)
+                        ctx.problem(
+                            "flow.field.unknown", node.id, path=f"actions[{index}].set.{key}", field=key
+                        )
                     )
             if action.create_record is not None:
                 for key, expr in expressions_of(action.create_record.values):

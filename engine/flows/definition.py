@@ -53,7 +53,8 @@ def _problems_from(exc: ValidationError, text: str | None, file: str | None) -> 
                     "known": ", ".join(sorted(node_types())),
                 },
             )
-            where = locate(text, [*loc, "type"]) if text else where
+            loc = [*loc, "type"]
+            where = locate(text, loc) if text else where
         elif err["type"] == "union_tag_not_found":
             code, params = "flow.node.missing_type", {}
         else:

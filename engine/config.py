@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone, so a typo fails at start-up, not at 8 am
+        try:
+            ZoneInfo(value)  # a typo fails at start-up, not when the 8 am schedule is due
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (expected an IANA name such as Asia/Shanghai)") from exc
         return value
 
     @field_validator("locale")

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from engine import i18n
 from engine.store.base import utcnow
 from engine.store.models import AuditEntry, Counter
 
@@ -98,7 +99,14 @@ class VerifyResult:
     ok: bool
     checked: int
     bad_id: int | None = None
+    # audit.missing | audit.link | audit.altered | audit.truncated
     reason: str | None = None
+    removed: int = 0
+
+    def message(self, locale: str | None = None) -> str:
+        if self.ok:
+            return i18n.message("audit.ok", locale, count=self.checked)
+        return i18n.message(self.reason or "audit.altered", locale, id=self.bad_id, removed=self.removed)
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
@@ -108,17 +116,17 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     checked = 0
     for entry in _stream(session, batch):
         if entry.id != expected_id:
-            return VerifyResult(False, checked, expected_id, f"entry {expected_id} is missing")
+            return VerifyResult(False, checked, expected_id, "audit.missing")
         if entry.prev_hash != expected_prev:
-            return VerifyResult(False, checked, entry.id, "previous-hash link does not match the entry before it")
+            return VerifyResult(False, checked, entry.id, "audit.link")
         if _hash_of(entry) != entry.hash:
-            return VerifyResult(False, checked, entry.id, "content does not match its hash (the row was altered)")
+            return VerifyResult(False, checked, entry.id, "audit.altered")
         expected_prev = entry.hash
         expected_id += 1
         checked += 1
     last = session.execute(select(Counter.value).where(Counter.key == SEQ_KEY)).scalar_one_or_none() or 0
     if last != checked:
-        return VerifyResult(False, checked, checked + 1, f"{last - checked} entries after #{checked} were removed")
+        return VerifyResult(False, checked, checked + 1, "audit.truncated", removed=last - checked)
     return VerifyResult(True, checked)
 
 
@@ -132,3 +140,47 @@ def _stream(session: Session, batch: int) -> Iterator[Any]:
             return
         yield from rows
         after = rows[-1].id
+
+
+def query(session: Session, *, actor_id: int | None = None, actor: str | None = None, object_type: str | None = None,
+          object_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
+          batch: int = 2000) -> Iterator[Any]:
+    """Entries matching the filters, oldest first, streamed in batches."""
+    table = AuditEntry.__table__
+    conditions = []
+    if actor_id is not None:
+        conditions.append(table.c.actor_id == actor_id)
+    if actor:
+        conditions.append(table.c.actor == actor)
+    if object_type:
+        conditions.append(table.c.object_type == object_type)
+    if object_id is not None:
+        conditions.append(table.c.object_id == str(object_id))
+    if since is not None:
+        conditions.append(table.c.at >= since)
+    if until is not None:
+        conditions.append(table.c.at < until)
+    after = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.id > after, *conditions).order_by(table.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+
+
+i18n.register_messages(
+    {
+        "audit.ok": {"zh-CN": "审计链完整：已校验 {count} 条", "en": "Audit chain intact: {count} entries checked"},
+        "audit.missing": {"zh-CN": "审计链被破坏：第 {id} 条记录被删除",
+                          "en": "Audit chain broken: entry {id} was removed"},
+        "audit.link": {"zh-CN": "审计链被破坏：第 {id} 条的前一哈希与上一条不符（之前的记录被删除或改动）",
+                       "en": "Audit chain broken at entry {id}: its previous-hash does not match the entry before"},
+        "audit.altered": {"zh-CN": "审计链被破坏：第 {id} 条内容与其哈希不符（记录被篡改）",
+                          "en": "Audit chain broken at entry {id}: its content does not match its hash (altered)"},
+        "audit.truncated": {"zh-CN": "审计链被破坏：从第 {id} 条起末尾 {removed} 条被删除",
+                            "en": "Audit chain broken: {removed} entries from entry {id} on were removed"},
+    }
+)

@@ -1,0 +1,1 @@
+"""One module per area; `engine.api.app` includes them all."""

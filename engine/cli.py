@@ -1,0 +1,23 @@
+"""`safeflow`: the command line. Each area's commands live in engine/commands/."""
+
+from __future__ import annotations
+
+import typer
+
+from engine.commands import system
+
+app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.command("serve")(system.serve)
+app.add_typer(system.db_app, name="db")
+app.add_typer(system.user_app, name="user")
+app.add_typer(system.org_app, name="org")
+app.add_typer(system.audit_app, name="audit")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`safeflow` sub-commands, one module per area; engine.cli registers them."""

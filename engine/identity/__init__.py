@@ -1,0 +1,1 @@
+"""Identity: password logins, tokens, API keys, and the organisation (users, departments, roles)."""

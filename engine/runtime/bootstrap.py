@@ -1,0 +1,35 @@
+"""Bringing a site up: schema migrations, the first admin, the engines' wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.config import Settings
+from engine.identity.auth import ensure_admin
+from engine.runtime.site import Site
+
+# Engines' runtime wiring registers here (timer handlers, event listeners): each entry is called
+# with the Site once at start-up. Kept as a list so each engine adds one line.
+WIRING: list[Callable[[Site], None]] = []
+
+
+def wire(site: Site) -> Site:
+    for hook in WIRING:
+        hook(site)
+    return site
+
+
+def prepare_site(settings: Settings, *, migrate: bool = True) -> tuple[Site, str | None]:
+    """Open the database, bring its schema up to date, make sure an admin exists.
+
+    Returns the site and, on the very first start without SAFEFLOW_ADMIN_PASSWORD, the generated
+    admin password (the caller prints it once; only its hash is stored).
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.files_dir.mkdir(parents=True, exist_ok=True)
+    site = wire(Site(settings))
+    if migrate:
+        site.migrate()
+    with site.session() as session:
+        generated = ensure_admin(session, settings.admin_username, settings.admin_password)
+    return site, generated

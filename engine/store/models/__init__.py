@@ -1,0 +1,23 @@
+"""All tables of the store. Engines add their own modules here (flows, rules, reports)."""
+
+from engine.store.models.content import Counter, Definition, Record, StoredFile
+from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
+from engine.store.models.system import AuditEntry, InboxMessage, OutboxMessage, Timer
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Counter",
+    "Definition",
+    "Delegation",
+    "Department",
+    "Grant",
+    "InboxMessage",
+    "Membership",
+    "OutboxMessage",
+    "Record",
+    "Role",
+    "StoredFile",
+    "Timer",
+    "User",
+]

@@ -1,0 +1,129 @@
+"""The hash-chained audit log: every write leaves an entry; any tampering is found and named."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import delete, select, update
+from typer.testing import CliRunner
+
+from engine.config import get_settings
+from engine.identity import org
+from engine.runtime.site import Site
+from engine.store import audit
+from engine.store.models import AuditEntry
+from tests.helpers import SETUP, make_user
+
+
+def _entries(site: Site, n: int) -> None:
+    with site.session() as session:
+        for i in range(n):
+            org.create_role(session, SETUP, key=f"r{i}", name={"zh": f"角色{i}", "en": f"Role {i}"})
+
+
+def _verify(site: Site) -> audit.VerifyResult:
+    with site.session() as session:
+        return audit.verify(session)
+
+
+def test_every_write_appends_a_linked_entry(site: Site) -> None:
+    _entries(site, 3)
+    with site.session() as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+    assert [r.id for r in rows] == [1, 2, 3]
+    assert rows[0].prev_hash == audit.GENESIS and rows[1].prev_hash == rows[0].hash
+    assert _verify(site).ok and _verify(site).checked == 3
+
+
+def test_an_updated_row_is_named(site: Site) -> None:
+    _entries(site, 5)
+    with site.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.id == 3).values(actor="someone else"))
+    result = _verify(site)
+    assert not result.ok and result.bad_id == 3 and result.reason == "audit.altered"
+    assert "3" in result.message("en")
+
+
+def test_a_removed_row_is_named(site: Site) -> None:
+    _entries(site, 5)
+    with site.session() as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.id == 2))
+    result = _verify(site)
+    assert not result.ok and result.bad_id == 2 and result.reason == "audit.missing"
+
+
+def test_removing_the_newest_rows_is_found(site: Site) -> None:
+    _entries(site, 5)
+    with site.session() as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.id >= 4))
+    result = _verify(site)
+    assert not result.ok and result.bad_id == 4 and result.reason == "audit.truncated"
+
+
+def test_a_recomputed_row_still_breaks_the_link_to_the_next(site: Site) -> None:
+    _entries(site, 4)
+    with site.session() as session:
+        row = session.get(AuditEntry, 2)
+        assert row is not None
+        row.action = "role.nothing_to_see"
+        row.hash = audit.entry_hash(row.id, row.at, row.actor_id, row.actor, row.action, row.object_type,
+                                    row.object_id, row.diff, row.prev_hash)
+    result = _verify(site)
+    assert not result.ok and result.bad_id == 3 and result.reason == "audit.link"
+
+
+def test_a_rolled_back_write_leaves_no_entry(site: Site) -> None:
+    with pytest.raises(RuntimeError), site.session() as session:
+        org.create_role(session, SETUP, key="ghost", name={"zh": "x", "en": "x"})
+        raise RuntimeError("the caller's transaction fails")
+    with site.session() as session:
+        assert session.execute(select(AuditEntry)).first() is None
+    assert _verify(site).ok
+
+
+@pytest.fixture
+def cli_env(site: Site, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("SAFEFLOW_DATABASE_URL", site.settings.effective_database_url)
+    monkeypatch.setenv("SAFEFLOW_DATA_DIR", str(site.settings.data_dir))
+    monkeypatch.setenv("SAFEFLOW_LOCALE", "en")
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_safeflow_audit_verify_fails_and_names_the_tampered_entry(site: Site, cli_env: CliRunner) -> None:
+    from engine.cli import app
+
+    _entries(site, 4)
+    assert cli_env.invoke(app, ["audit", "verify"]).exit_code == 0
+    with site.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.id == 2).values(diff={"after": {"name": "forged"}}))
+    result = cli_env.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "entry 2" in result.output
+
+
+def test_export_filters_by_actor_and_object(site: Site, cli_env: CliRunner, tmp_path: Path) -> None:
+    from engine.cli import app
+
+    make_user(site, "exported")
+    _entries(site, 2)
+    target = tmp_path / "audit.xlsx"
+    result = cli_env.invoke(app, ["audit", "export", str(target), "--object-type", "role"])
+    assert result.exit_code == 0, result.output
+    rows: list[Any] = list(load_workbook(target).active.iter_rows(values_only=True))
+    assert rows[0][0] == "#" and [r[4] for r in rows[1:]] == ["role.create", "role.create"]
+
+
+def test_the_api_verifies_and_exports_for_admins_only(client: Any, site: Site) -> None:
+    from tests.helpers import auth
+
+    make_user(site, "root", admin=True)
+    make_user(site, "nosy")
+    assert client.get("/api/v1/audit/verify", headers=auth(client, "nosy")).status_code == 403
+    h = auth(client, "root")
+    assert client.get("/api/v1/audit/verify", headers=h).json()["ok"] is True
+    assert client.get("/api/v1/audit?object_type=user", headers=h).json()[0]["action"] == "user.create"
+    exported = client.get("/api/v1/audit/export.xlsx", headers=h)
+    assert exported.status_code == 200 and exported.content[:2] == b"PK"

@@ -44,6 +44,7 @@ class FlowEngine:
         calendar: Any = None,
         timezone: Any = None,
         schema_for: Callable[[FlowDefinition], Any] | None = None,
+        compiled: dict[tuple[str, int], CompiledFlow] | None = None,
     ) -> None:
         self.store: FlowStore = store or MemoryFlowStore()
         self.catalog: FlowCatalog = catalog or MemoryCatalog()
@@ -57,7 +58,9 @@ class FlowEngine:
         # The expression Schema of a flow's form (from the form engine); None = no checking.
         self.schema_for = schema_for
         self.track_events = not isinstance(self.events, NullSink)
-        self._flows: dict[tuple[str, int], CompiledFlow] = {}
+        # Compiled flows per (key, version); pass one dict to share it between engines (a site
+        # builds an engine per unit of work, the compiled flows outlive it).
+        self._flows: dict[tuple[str, int], CompiledFlow] = compiled if compiled is not None else {}
         self._expressions: dict[tuple[str, int, str], Any] = {}
 
     # -- definitions ------------------------------------------------------------------------

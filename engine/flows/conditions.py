@@ -6,7 +6,6 @@ flow's form schema, compiled once per pinned flow version and evaluated per step
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from engine.errors import Problem
 def bool_type() -> Any:
     from engine.expr import types
 
-    return types.BOOL
+    return types.BOOLEAN
 
 
 def check_condition(text: str, schema: Any) -> list[Problem]:
@@ -46,18 +45,26 @@ def compile_expression(text: str, schema: Any) -> Any:
 
 
 def eval_context(now: datetime, calendar: Any = None, timezone: Any = None) -> Any:
-    from engine.expr import EvalContext
+    from engine.expr.context import EvalContext
 
     kwargs: dict[str, Any] = {"now": now}
     if calendar is not None:
         kwargs["calendar"] = calendar
+        kwargs["tz"] = calendar.tz
     if timezone is not None:
-        kwargs["timezone"] = timezone
+        kwargs["tz"] = timezone
     return EvalContext(**kwargs)
 
 
-def schema_from_data(data: Mapping[str, Any]) -> Any:
-    """A schema inferred from a sample record, for simulations run without a form definition."""
+def default_calendar(timezone: Any = None) -> Any:
+    """The platform's business calendar (Mon–Fri, the site's working hours and time zone)."""
+    from engine.expr.calendar import BusinessCalendar
+
+    return BusinessCalendar(tz=timezone) if timezone is not None else BusinessCalendar()
+
+
+def open_schema() -> Any:
+    """Every name is `any`: for simulations run without a form definition."""
     from engine.expr.types import Schema
 
-    return Schema.from_sample(data)
+    return Schema.open_schema()

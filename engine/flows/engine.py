@@ -92,8 +92,10 @@ class FlowEngine:
         return compiled
 
     def eval_context(self, now: Any) -> Any:
-        from engine.flows.conditions import eval_context
+        from engine.flows.conditions import default_calendar, eval_context
 
+        if self.calendar is None:
+            self.calendar = default_calendar(self.timezone)
         return eval_context(now, self.calendar, self.timezone)
 
     # -- steps ------------------------------------------------------------------------------

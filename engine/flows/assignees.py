@@ -7,6 +7,7 @@ explicit auto-decision — never in a task nobody can see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,10 @@ def substitute_for(
     The chain is bounded (MAX_SUBSTITUTE_HOPS). On a cycle (A→B→A: everyone in it is away) the
     task stays with the original assignee, who at least knows it exists.
     """
+    of = directory.delegations_of
+    first = of(user)
+    if not first:
+        return user, [user], False
     at = _aware(at)
     chain = [user]
     current = user
@@ -53,7 +58,7 @@ def substitute_for(
         active = next(
             (
                 d
-                for d in directory.delegations_of(current)
+                for d in (first if current == user else of(current))
                 if _aware(d.starts_at) <= at < _aware(d.ends_at) and (not d.flows or flow_key in d.flows)
             ),
             None,
@@ -86,8 +91,10 @@ def user_id(directory: Directory, value: Any) -> int | None:
 
 
 def _users(directory: Directory, value: Any) -> list[int]:
-    values = value if isinstance(value, list | tuple) else [value]
-    return [u for u in (user_id(directory, v) for v in values) if u is not None]
+    if not isinstance(value, (list, tuple)):  # noqa: UP038  (a tuple is faster than a union here)
+        found = user_id(directory, value)
+        return [] if found is None else [found]
+    return [u for u in (user_id(directory, v) for v in value) if u is not None]
 
 
 def _manager_levels(directory: Directory, user: int, levels: int) -> list[int]:
@@ -101,48 +108,80 @@ def _manager_levels(directory: Directory, user: int, levels: int) -> list[int]:
     return out
 
 
+def _initiator(run: Any, node: Any, spec: Any) -> list[int]:
+    return [run.instance.initiator]
+
+
+def _user(run: Any, node: Any, spec: Any) -> list[int]:
+    return _users(run.engine.directory, spec.user)
+
+
+def _role(run: Any, node: Any, spec: Any) -> list[int]:
+    directory: Directory = run.engine.directory
+    dept = None
+    if spec.within == "initiator":
+        person = directory.person(run.instance.initiator)
+        dept = person.department_id if person else None
+        if dept is None:
+            return []
+    elif spec.within_field:
+        dept = run.instance.data.get(spec.within_field)
+        if dept is None:
+            return []
+    return directory.users_with_role(spec.role, dept, subtree=spec.subtree)
+
+
+def _department_head(run: Any, node: Any, spec: Any) -> list[int]:
+    directory: Directory = run.engine.directory
+    if spec.department_head == "initiator":
+        person = directory.person(run.instance.initiator)
+        dept = person.department_id if person else None
+    else:
+        dept = run.instance.data.get(spec.department_head["field"])
+    head = directory.department_head(int(dept)) if dept is not None else None
+    return [head] if head is not None else []
+
+
+def _manager(run: Any, node: Any, spec: Any) -> list[int]:
+    chain = _manager_levels(run.engine.directory, run.instance.initiator, spec.manager)
+    return chain[-1:] if len(chain) == spec.manager else []
+
+
+def _manager_chain(run: Any, node: Any, spec: Any) -> list[int]:
+    return _manager_levels(run.engine.directory, run.instance.initiator, spec.manager_chain)
+
+
+def _field(run: Any, node: Any, spec: Any) -> list[int]:
+    return _users(run.engine.directory, run.instance.data.get(spec.field))
+
+
+def _expr(run: Any, node: Any, spec: Any) -> list[int]:
+    compiled = run.engine.compiled_expression(run.flow, spec.expr)
+    value = compiled.evaluate(run.instance.data, run.engine.eval_context(run.now))
+    return _users(run.engine.directory, value)
+
+
+def _chosen(run: Any, node: Any, spec: Any) -> list[int]:
+    return list(run.instance.chosen.get(node.id, []))
+
+
+# One resolver per assignee kind: adding a kind is one function and one entry here.
+RESOLVERS: dict[type, Callable[[Any, Any, Any], list[int]]] = {
+    m.InitiatorAssignee: _initiator,
+    m.UserAssignee: _user,
+    m.RoleAssignee: _role,
+    m.DepartmentHeadAssignee: _department_head,
+    m.ManagerAssignee: _manager,
+    m.ManagerChainAssignee: _manager_chain,
+    m.FieldAssignee: _field,
+    m.ExprAssignee: _expr,
+    m.ChosenAssignee: _chosen,
+}
+
+
 def spec_users(run: Any, node: Any, spec: Any) -> list[int]:
     """The users one assignee spec stands for, in order."""
-    directory: Directory = run.engine.directory
-    inst = run.instance
-    data = inst.data
-    if isinstance(spec, m.InitiatorAssignee):
-        return [inst.initiator]
-    if isinstance(spec, m.UserAssignee):
-        return _users(directory, spec.user)
-    if isinstance(spec, m.RoleAssignee):
-        dept = None
-        if spec.within == "initiator":
-            person = directory.person(inst.initiator)
-            dept = person.department_id if person else None
-            if dept is None:
-                return []
-        elif spec.within_field:
-            dept = data.get(spec.within_field)
-            if dept is None:
-                return []
-        return directory.users_with_role(spec.role, dept, subtree=spec.subtree)
-    if isinstance(spec, m.DepartmentHeadAssignee):
-        if spec.department_head == "initiator":
-            person = directory.person(inst.initiator)
-            dept = person.department_id if person else None
-        else:
-            dept = data.get(spec.department_head["field"])
-        head = directory.department_head(int(dept)) if dept is not None else None
-        return [head] if head is not None else []
-    if isinstance(spec, m.ManagerAssignee):
-        chain = _manager_levels(directory, inst.initiator, spec.manager)
-        return chain[-1:] if len(chain) == spec.manager else []
-    if isinstance(spec, m.ManagerChainAssignee):
-        return _manager_levels(directory, inst.initiator, spec.manager_chain)
-    if isinstance(spec, m.FieldAssignee):
-        return _users(directory, data.get(spec.field))
-    if isinstance(spec, m.ExprAssignee):
-        compiled = run.engine.compiled_expression(run.flow, spec.expr)
-        return _users(directory, compiled.evaluate(data, run.engine.eval_context(run.now)))
-    if isinstance(spec, m.ChosenAssignee):
-        return list(inst.chosen.get(node.id, []))
-    raise TypeError(f"unknown assignee spec {type(spec).__name__}")
+    return RESOLVERS[type(spec)](run, node, spec)
 
 
 def _previous_approvers(run: Any, node_id: str) -> set[int]:
@@ -175,7 +214,7 @@ def resolve(run: Any, node: Any) -> Resolution:
         return _on_empty(run, node, notes)
     candidates = list(seen.values())
 
-    if getattr(node, "kind_is_approval", False) and inst.initiator in seen:
+    if node.kind_is_approval and inst.initiator in seen:
         if node.on_initiator == "skip":
             candidates = [c for c in candidates if c.user != inst.initiator]
             notes.append({"skipped": inst.initiator, "reason": "initiator"})
@@ -190,7 +229,7 @@ def resolve(run: Any, node: Any) -> Resolution:
             return Resolution([], "approve", "initiator", notes)
 
     repeat = node.on_repeat or ("skip" if run.flow.definition.settings.skip_repeat_approver else "approve")
-    if repeat == "skip" and getattr(node, "kind_is_approval", False):
+    if repeat == "skip" and node.kind_is_approval:
         previous = _previous_approvers(run, node.id)
         if previous:
             kept = [c for c in candidates if c.user not in previous]

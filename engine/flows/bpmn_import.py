@@ -178,6 +178,8 @@ class _Importer:
         elif tag in ("userTask", "manualTask", "task"):
             node["type"] = "fill" if tag == "manualTask" or el.get(q("type", SAFEFLOW)) == "fill" else "approve"
             self._user_task(el, node)
+            if node.get("assignees") == [{"initiator": True}] and "mode" not in node:
+                node["type"] = "fill"  # the initiator's own task: the application
         elif tag == "scriptTask":
             actions = self._script(el)
             if actions is None:

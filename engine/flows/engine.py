@@ -18,6 +18,7 @@ from engine.events import EventSink, NullSink
 from engine.flows import actions as act
 from engine.flows import deadlines
 from engine.flows.graph import CompiledFlow
+from engine.flows.lookups import MemoDirectory
 from engine.flows.model import FlowDefinition
 from engine.flows.nodes.automation import Automation, RecordingAutomation
 from engine.flows.repository import FlowCatalog, FlowStore, MemoryCatalog, MemoryFlowStore, StaleInstance
@@ -48,7 +49,7 @@ class FlowEngine:
     ) -> None:
         self.store: FlowStore = store or MemoryFlowStore()
         self.catalog: FlowCatalog = catalog or MemoryCatalog()
-        self.directory: Directory = directory or StaticDirectory()
+        self.directory: Directory = MemoDirectory(directory or StaticDirectory())
         self.clock: Clock = clock or SystemClock()
         self.notifier: Notifier = notifier or RecordingNotifier()
         self.events: EventSink = events or NullSink()
@@ -229,6 +230,13 @@ class FlowEngine:
     def _settle(self, unit: Any, touched: dict[int, FlowInstance], runs: list[Run]) -> Effects:
         """Follow sub-flow starts/ends inside the same unit, save every touched instance, schedule
         timers; return the effects to publish after the commit."""
+        if len(runs) == 1 and not runs[0].effects.children:
+            effects = runs[0].effects  # the common case: one instance, nothing to follow
+            for inst in touched.values():
+                inst.row_version += 1
+                unit.save(inst)
+            self._timers(unit, effects)
+            return effects
         merged = Effects()
         pending = list(runs)
         depth = 0
@@ -249,13 +257,17 @@ class FlowEngine:
         for inst in touched.values():
             inst.row_version += 1
             unit.save(inst)
+        self._timers(unit, merged)
+        return merged
+
+    @staticmethod
+    def _timers(unit: Any, effects: Effects) -> None:
         timers = unit.timers
-        for op in merged.timers:
+        for op in effects.timers:
             if op[0] == "schedule":
                 timers.schedule(op[1], op[2], op[3], op[4])
             else:
                 timers.cancel_prefix(op[1])
-        return merged
 
     def _child_effect(self, unit: Any, touched: dict[int, FlowInstance], run: Run, item: tuple) -> Run | None:
         what = item[0]

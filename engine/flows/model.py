@@ -178,6 +178,9 @@ class NodeSpec(Spec):
 class UserNodeSpec(NodeSpec):
     """Fields every node that creates tasks for people has."""
 
+    # Approval nodes apply the initiator and repeat policies; fill nodes do not.
+    kind_is_approval: ClassVar[bool] = False
+
     assignee: Any = None
     assignees: list[AssigneeSpec] = Field(default_factory=list)
     # Field permissions at this node: field key -> editable / readonly / hidden. Fields not

@@ -9,8 +9,7 @@ the engine re-runs the step on fresh state, so no vote is lost and no node compl
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -105,9 +104,19 @@ class MemoryTimers:
 
 
 class _MemoryUnit:
+    """The one unit of a MemoryFlowStore; entering it takes the store's lock."""
+
     def __init__(self, store: MemoryFlowStore) -> None:
         self.store = store
         self.timers: TimerScheduler = store.timers
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> _MemoryUnit:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
 
     def new_id(self) -> int:
         self.store.last_id += 1
@@ -145,9 +154,7 @@ class MemoryFlowStore:
         self.instances: dict[int, FlowInstance] = {}
         self.timers = timers or MemoryTimers()
         self.last_id = 0
-        self._lock = threading.RLock()
+        self._unit = _MemoryUnit(self)
 
-    @contextmanager
-    def atomic(self) -> Iterator[_MemoryUnit]:
-        with self._lock:
-            yield _MemoryUnit(self)
+    def atomic(self) -> _MemoryUnit:
+        return self._unit

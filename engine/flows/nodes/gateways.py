@@ -30,7 +30,9 @@ def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[
     """Targets whose condition holds, in edge order; None after failing the instance."""
     flow = run.flow
     edges = flow.outgoing[node_id]
-    ctx = run.engine.eval_context(run.now)
+    if len(edges) == 1 and edges[0].when is None:
+        return [edges[0].target]
+    ctx = None
     chosen: list[str] = []
     default: str | None = None
     for index, edge in enumerate(edges):
@@ -41,6 +43,8 @@ def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[
             chosen.append(edge.target)
         else:
             try:
+                if ctx is None:
+                    ctx = run.engine.eval_context(run.now)
                 value = flow.condition(node_id, index).evaluate(run.instance.data, ctx)
             except Exception as exc:  # an evaluation error stops the instance visibly
                 run.fail(token, "flow.condition.error", node=node_id, condition=edge.when, error=str(exc))

@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.directory import StaticDirectory  # noqa: E402
-from engine.flows import Action, FlowEngine, MemoryCatalog, MemoryFlowStore  # noqa: E402
-from engine.flows.bpmn_import import import_bpmn  # noqa: E402
-from engine.flows.persistence import SqlFlowStore  # noqa: E402
+from engine.directory import StaticDirectory
+from engine.flows import Action, FlowEngine, MemoryCatalog, MemoryFlowStore
+from engine.flows.bpmn_import import import_bpmn
+from engine.flows.persistence import SqlFlowStore
 
 BPMN_FILE = Path(__file__).with_name("permit.bpmn")
 ORG = {"users": [{"id": i, "username": n} for i, n in enumerate(["app", "w1", "w2", "s1", "chk"], start=1)]}

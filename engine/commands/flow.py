@@ -133,7 +133,7 @@ def migrate(
 ) -> None:
     """Move running instances of a flow to another version, mapping nodes; dry run by default."""
     from engine.commands.common import open_site
-    from engine.store.flows import migrate_instances
+    from engine.flows.migration import migrate_instances
 
     pairs: dict[str, str] = {}
     for item in mapping or []:

@@ -242,6 +242,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "节点 “{node}” 没有 {user} 的待办任务（当前处理人：{holders}）",
         "en": 'No open task at "{node}" for {user} (held by: {holders})',
     },
+    "flow.instance.not_yours": {"zh-CN": "你没有参与流程实例 {id}", "en": "You take no part in flow instance {id}"},
     # BPMN import
     "flow.bpmn.xml": {"zh-CN": "BPMN 文件不是有效的 XML：{error}", "en": "The BPMN file is not valid XML: {error}"},
     "flow.bpmn.no_process": {"zh-CN": "BPMN 文件中没有 process", "en": "The BPMN file has no process"},
@@ -265,10 +266,12 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "en": "Start trigger {trigger} of {element} not imported; flows start on a record"},
     "flow.bpmn.end_trigger": {"zh-CN": "结束事件 {element} 的事件定义未导入",
                               "en": "The event definition of end event {element} is not imported"},
-    "flow.bpmn.dangling_flow": {"zh-CN": "连线 {element} 连到未导入的元素", "en": "Flow {element} touches a skipped element"},
+    "flow.bpmn.dangling_flow": {"zh-CN": "连线 {element} 连到未导入的元素",
+                                "en": "Flow {element} touches a skipped element"},
     "flow.bpmn.reject_loop": {
         "zh-CN": "网关 {element} 已合并为 “{task}” 的驳回（退回 “{target}”，原条件 {condition}）",
-        "en": "Gateway {element} folded into the rejection of \"{task}\" (back to \"{target}\"; was {condition})"},
+        "en": "Gateway {element} folded into the rejection of \"{task}\" "
+              "(back to \"{target}\"; was {condition})"},
     "flow.migrate.bad_map": {"zh-CN": "--map 需写成 旧节点=新节点", "en": "--map takes OLD_NODE=NEW_NODE"},
     # notification templates
     "flow.remind": {"zh-CN": "您有待办任务即将到期：{node}", "en": "A task of yours is due soon: {node}"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,8 @@ from engine.services import Notification
 from engine.store.models import InboxMessage
 from engine.store.timers import DueTimer
 
-_COMPILED: dict[tuple[str, int], CompiledFlow] = {}
+# Compiled flows per site (a flow version is immutable within one database, not across them).
+_COMPILED: WeakKeyDictionary[Site, dict[tuple[str, int], CompiledFlow]] = WeakKeyDictionary()
 
 
 class InAppNotifier:
@@ -46,7 +48,7 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
         "clock": site.clock,
         "notifier": notifier_factory(session) if callable(notifier_factory) else InAppNotifier(session),
         "events": site.events(session),
-        "compiled": _COMPILED,
+        "compiled": _COMPILED.setdefault(site, {}),
     }
     options.update(overrides)
     return FlowEngine(**options)

@@ -98,12 +98,6 @@ def test_parallel_join_feel_condition_and_terminate_end_are_imported():
     assert high.when == 'level == "major" and score >= 3'
     assert next(e for e in d.edges if e.source == "level" and e.target == "end").default
     assert d.node("end").terminate
-    h = Harness(d.to_dict(), {"level": "minor", "score": 1})
-    h.act("apply", "alice", "submit")
-    assert h.open() == ["fire", "power"]
-    h.act("fire", "carol")
-    h.act("power", "henry")
-    assert h.status() == "completed"
 
 
 def test_a_multi_instance_ratio_vote_with_a_collection_and_a_boundary_timer():

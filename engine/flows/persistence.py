@@ -20,8 +20,11 @@ from engine.flows.model import FlowDefinition
 from engine.flows.repository import StaleInstance
 from engine.flows.state import FlowInstance
 from engine.services import Clock, TimerScheduler
+from engine.store import audit
+from engine.store.audit import Actor
 from engine.store.definitions import DefinitionRepository
 from engine.store.flows import STALE, FlowInstanceRepository
+from engine.store.models import User
 from engine.store.timers import TimerRepository
 
 FLOW_KIND = "flow"
@@ -32,7 +35,8 @@ class SqlFlowUnit:
         self.session = session
         self.repo = FlowInstanceRepository(session)
         self.timers: TimerScheduler = timers or TimerRepository(session, clock)
-        self._pending: dict[int, FlowInstance] = {}
+        # History length at load, so `save` audits exactly the entries this step added.
+        self._seen: dict[int, int] = {}
 
     def new_id(self) -> int:
         # The row is reserved when the instance is added (it needs key and version).
@@ -41,17 +45,32 @@ class SqlFlowUnit:
     def add(self, instance: FlowInstance) -> None:
         instance.id = self.repo.reserve_id(instance.flow_key, instance.flow_version, instance.started_at)
         self.repo.track_new(instance.id)
+        self._seen[instance.id] = 0
 
     def load(self, instance_id: int) -> FlowInstance:
-        return FlowInstance.from_dict(self.repo.load(instance_id))
+        instance = FlowInstance.from_dict(self.repo.load(instance_id))
+        self._seen[instance_id] = len(instance.history)
+        return instance
 
     def save(self, instance: FlowInstance) -> None:
+        state = instance.to_dict()
         try:
-            self.repo.save(instance.to_dict())
+            self.repo.save(state)
         except Conflict as exc:
             if exc.code == STALE:
                 raise StaleInstance(STALE, what=instance.id) from None
             raise
+        self._audit(instance.id, state["history"][self._seen.get(instance.id, 0):])
+        self._seen[instance.id] = len(state["history"])
+
+    def _audit(self, instance_id: int, entries: list[dict[str, Any]]) -> None:
+        """Every action of the step goes to the hash-chained audit log, in the same transaction."""
+        for entry in entries:
+            by = entry.get("by")
+            user = self.session.get(User, by) if isinstance(by, int) else None
+            actor = Actor(id=user.id, name=user.username) if user else Actor.system("flow")
+            audit.append(self.session, actor, f"flow.{entry['action']}", "flow_instance", instance_id,
+                         {k: v for k, v in entry.items() if k != "at"})
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         return self.repo.open_tasks_of(user_id)

@@ -56,7 +56,7 @@ class Effects:
 class Run:
     """One step of one instance: the state being changed, its pinned flow and the engine's services."""
 
-    __slots__ = ("_now_text", "action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
+    __slots__ = ("action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
 
     def __init__(self, engine: FlowEngine, instance: FlowInstance, flow: CompiledFlow, now: datetime) -> None:
         self.engine = engine
@@ -68,7 +68,6 @@ class Run:
         self.track_events = engine.track_events
         # The action being applied (None for starts and timers); node types read its choices.
         self.action: Any = None
-        self._now_text: str | None = None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -189,9 +188,8 @@ class Run:
 
     def record(self, action: str, **facts: Any) -> None:
         """Append to the instance history (the audit trail shown on the instance page)."""
-        if self._now_text is None:
-            self._now_text = self.now.isoformat()
-        entry = {"at": self._now_text, "action": action}
+        # The time stays a datetime in memory; FlowInstance.to_dict writes it as ISO text.
+        entry = {"at": self.now, "action": action}
         for key, value in facts.items():
             if value is not None:
                 entry[key] = value

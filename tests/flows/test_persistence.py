@@ -169,3 +169,19 @@ def test_the_inbox_lists_todo_done_cc_and_started_with_counts(site):
         assert inbox_counts(session, ids["erin"])["cc"] == 1
         entries, total = inbox(session, ids["alice"], "todo", flow_key="inboxed")
         assert total == 1 and entries[0].node == "apply"
+
+
+def test_every_action_is_in_the_audit_log(site):
+    from engine.store import audit
+
+    ids = people(site, "alice", "bob")
+    publish(site, linear(apply_node(), {"id": "l1", "type": "approve", "assignee": {"user": "bob"}}, key="audited"))
+    instance_id = start(site, "audited", ids["alice"])
+    act(site, instance_id, "apply", ids["alice"], "submit")
+    act(site, instance_id, "l1", ids["bob"], "approve", comment="fine")
+    with site.session() as session:
+        entries = list(audit.query(session, object_type="flow_instance", object_id=str(instance_id)))
+        assert [(e.action, e.actor) for e in entries] == [
+            ("flow.started", "alice"), ("flow.submit", "alice"), ("flow.approve", "bob"), ("flow.completed", "flow")]
+        assert entries[2].diff["comment"] == "fine"
+        assert audit.verify(session).ok

@@ -185,3 +185,25 @@ def test_every_action_is_in_the_audit_log(site):
             ("flow.started", "alice"), ("flow.submit", "alice"), ("flow.approve", "bob"), ("flow.completed", "flow")]
         assert entries[2].diff["comment"] == "fine"
         assert audit.verify(session).ok
+
+
+def test_open_tasks_move_to_the_substitute_when_a_delegation_starts(settings):
+    from engine.directory import Delegation
+    from engine.runtime.flows import schedule_hand_over
+
+    clock = ManualClock(START)
+    site = wire(Site(settings, clock=clock))
+    site.migrate()
+    ids = people(site, "alice", "bob", "frank")
+    publish(site, linear(apply_node(), {"id": "l1", "type": "approve", "assignee": {"user": "bob"}}, key="away"))
+    instance_id = start(site, "away", ids["alice"])
+    act(site, instance_id, "apply", ids["alice"], "submit")
+    with site.session() as session:
+        schedule_hand_over(session, site, Delegation(ids["bob"], ids["frank"], START + timedelta(days=1),
+                                                      START + timedelta(days=5)))
+    assert site.tick().ran == 0
+    clock.advance(timedelta(days=1))
+    assert site.tick().ran == 1
+    task = load(site, instance_id).open_tasks("l1")[0]
+    assert (task.assignee, task.on_behalf_of) == (ids["frank"], ids["bob"])
+    site.db.dispose()

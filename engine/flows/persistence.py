@@ -64,13 +64,16 @@ class SqlFlowUnit:
         self._seen[instance.id] = len(state["history"])
 
     def _audit(self, instance_id: int, entries: list[dict[str, Any]]) -> None:
-        """Every action of the step goes to the hash-chained audit log, in the same transaction."""
-        for entry in entries:
-            by = entry.get("by")
-            user = self.session.get(User, by) if isinstance(by, int) else None
-            actor = Actor(id=user.id, name=user.username) if user else Actor.system("flow")
-            audit.append(self.session, actor, f"flow.{entry['action']}", "flow_instance", instance_id,
-                         {k: v for k, v in entry.items() if k != "at"})
+        """One audit entry per step, in the same transaction: named after what was done (the
+        step's first history entry), its consequences (node passed, instance completed) in the diff."""
+        if not entries:
+            return
+        first = entries[0]
+        by = first.get("by")
+        user = self.session.get(User, by) if isinstance(by, int) else None
+        actor = Actor(id=user.id, name=user.username) if user else Actor.system("flow")
+        audit.append(self.session, actor, f"flow.{first['action']}", "flow_instance", instance_id,
+                     {"history": entries})
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         return self.repo.open_tasks_of(user_id)

@@ -19,7 +19,7 @@ from engine.expr import ast, listops, runtime
 from engine.expr.aggregates import build_plan, run_aggregate
 from engine.expr.checker import Analysis, ResolveForm, analyse
 from engine.expr.codegen import CodeGen
-from engine.expr.context import EvalContext
+from engine.expr.context import DEFAULT_CONTEXT, EvalContext
 from engine.expr.errors import ExprError, raise_problems
 from engine.expr.functions.jsonlogic import truthy
 from engine.expr.parser import parse
@@ -50,13 +50,33 @@ _BASE_GLOBALS: dict[str, Any] = {
     "_agg": run_aggregate,
     "_ExprError": ExprError,
     "_CATCH": _CATCH,
+    "_KeyError": KeyError,
+    "_clock": datetime.now,
+    "_SITE_TZ": DEFAULT_CONTEXT.tz,
 }
 
 
-def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
+def _build(
+    gen: CodeGen, body: str, params: str, fast: CodeGen | None = None, fast_body: str = ""
+) -> Callable[..., Any]:
+    """Wrap the body in a function whose only exceptions are ExprErrors. With a `fast` body
+    (fields read by subscript), plain dicts with every field present take it; a missing field
+    (KeyError) falls through to the null-safe body."""
     lines = [f"def _expr({params}):"]
     if gen.uses_budget:
         lines.append("    _w = _Budget()")
+    if fast is not None:
+        lines += [
+            "    if type(d) is _dict:",
+            "        try:",
+            f"            return {fast_body}",
+            "        except _KeyError:",
+            "            pass",
+            "        except _ExprError:",
+            "            raise",
+            "        except _CATCH as _e:",
+            "            raise _rt.runtime_error(_e) from None",
+        ]
     lines += [
         "    try:",
         f"        return {body}",
@@ -67,6 +87,8 @@ def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
     ]
     source = "\n".join(lines)
     namespace = {**_BASE_GLOBALS, **gen.consts, **gen.functions}
+    if fast is not None:
+        namespace.update({**fast.consts, **fast.functions})
     name = "<expr " + hashlib.sha1(source.encode()).hexdigest()[:10] + ">"
     code = compile(source, name, "exec")
     exec(code, namespace)  # safe: generated from the AST, never user text
@@ -119,7 +141,13 @@ class CompiledExpr:
         self.aggregates = tuple(analysis.aggregates)
         gen = CodeGen(analysis, plan_for=lambda n: build_plan(n, analysis))
         body = gen.expr(tree)
-        self.evaluate = _build(gen, body, "d, c=None")
+        fast: CodeGen | None = None
+        fast_body = ""
+        if not self.aggregates and not gen.uses_budget and "d.get(" in body:
+            # Re-evaluating after a KeyError is harmless only without queries and list work.
+            fast = CodeGen(analysis, subscript_fields=True, const_prefix="_q")
+            fast_body = fast.expr(tree)
+        self.evaluate = _build(gen, body, "d, c=None", fast, fast_body)
         self.source: str = self.evaluate.__source__
         self._explain_fn: Callable[..., Any] | None = None
         self._traced: list[ast.Node] = []

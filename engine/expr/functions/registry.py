@@ -66,6 +66,7 @@ class FunctionSpec:
     uses_budget: bool = False  # list functions with lambdas share the evaluation's work budget
     volatile: bool = False  # depends on the clock (TODAY, NOW): never constant-folded
     propagate_null: bool = False  # returns null when a required argument is null
+    never_null: bool = False  # the result is never null (lets the compiler drop null checks)
     # Optional inline fast path for the common case, guarded by exact type checks, falling back
     # to the implementation: fast(arg_sources, tmp, fallback_name) → source.
     fast: Callable[[Sequence[str], Callable[[], str], str], str] | None = None
@@ -166,6 +167,7 @@ def register(
     volatile: bool = False,
     propagate_null: bool = True,
     fast: Callable[[Sequence[str], Callable[[], str], str], str] | None = None,
+    never_null: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated callable as expression function `name` (case-insensitive).
 
@@ -191,6 +193,7 @@ def register(
                 volatile=volatile,
                 propagate_null=propagate_null,
                 fast=fast,
+                never_null=never_null,
             )
         )
         return fn

@@ -31,8 +31,10 @@ FLOW_KIND = "flow"
 
 
 class SqlFlowUnit:
-    def __init__(self, session: Session, clock: Clock | None, timers: TimerScheduler | None = None) -> None:
+    def __init__(self, session: Session, clock: Clock | None, timers: TimerScheduler | None = None,
+                 audited: bool = True) -> None:
         self.session = session
+        self.audited = audited
         self.repo = FlowInstanceRepository(session)
         self.timers: TimerScheduler = timers or TimerRepository(session, clock)
         # History length at load, so `save` audits exactly the entries this step added.
@@ -60,7 +62,8 @@ class SqlFlowUnit:
             if exc.code == STALE:
                 raise StaleInstance(STALE, what=instance.id) from None
             raise
-        self._audit(instance.id, state["history"][self._seen.get(instance.id, 0):])
+        if self.audited:
+            self._audit(instance.id, state["history"][self._seen.get(instance.id, 0):])
         self._seen[instance.id] = len(state["history"])
 
     def _audit(self, instance_id: int, entries: list[dict[str, Any]]) -> None:
@@ -83,22 +86,24 @@ class SqlFlowStore:
     """A FlowStore on `engine.store`: bound to a session, or opening one per step from a Database."""
 
     def __init__(self, *, session: Session | None = None, database: Any = None, clock: Clock | None = None,
-                 timers: TimerScheduler | None = None) -> None:
+                 timers: TimerScheduler | None = None, audited: bool = True) -> None:
         if (session is None) == (database is None):
             raise ValueError("give either a session or a database")
         self.session = session
         self.database = database
         self.clock = clock
         self.timers = timers
+        # Each step writes one entry to the hash-chained audit log (off only for measurements).
+        self.audited = audited
 
     @contextmanager
     def atomic(self) -> Iterator[SqlFlowUnit]:
         if self.session is not None:
             with self.session.begin_nested():
-                yield SqlFlowUnit(self.session, self.clock, self.timers)
+                yield SqlFlowUnit(self.session, self.clock, self.timers, self.audited)
         else:
             with self.database.session() as session:
-                yield SqlFlowUnit(session, self.clock, self.timers)
+                yield SqlFlowUnit(session, self.clock, self.timers, self.audited)
 
 
 @lru_cache(maxsize=512)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +35,17 @@ if TYPE_CHECKING:
     from engine.flows.graph import CompiledFlow
 
 
-@dataclass(slots=True)
 class Effects:
     """What a step does outside the instance state, applied after the state is saved."""
 
-    timers: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[ev.Event] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    # Sub-flow bookkeeping to do in the same unit of work: ("start", ...) / ("finished", ...).
-    children: list[tuple[Any, ...]] = field(default_factory=list)
+    __slots__ = ("children", "events", "notifications", "timers")
+
+    def __init__(self) -> None:
+        self.timers: list[tuple[Any, ...]] = []
+        self.events: list[ev.Event] = []
+        self.notifications: list[Notification] = []
+        # Sub-flow and automation bookkeeping: ("start", ...) / ("finished", ...) / ("webhook", ...).
+        self.children: list[tuple[Any, ...]] = []
 
     def schedule(self, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> None:
         self.timers.append(("schedule", kind, due_at, payload, key))

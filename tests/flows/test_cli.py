@@ -17,7 +17,7 @@ def test_validate_reports_problems_with_locations_and_exits_2(tmp_path):
     path.write_text(json.dumps(flow, indent=2))
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
-    assert "f.json:" in result.stderr.replace("\n", "") and "l1" in result.stderr
+    assert "f.json:" in "".join(result.stderr.split()) and "l1" in result.stderr
 
 
 def test_validate_accepts_a_good_flow(tmp_path):
@@ -35,7 +35,7 @@ def test_import_then_export_bpmn(tmp_path):
     assert result.exit_code == 0, result.output
     flow = json.loads(out.read_text())
     assert flow["form"] == "permit" and flow["nodes"][2]["reject"] == {"to": "apply"}
-    assert "m.bpmn:7: ok:" in result.stderr.replace("\n", "")  # the folded gateway is listed
+    assert "m.bpmn:7:ok:" in "".join(result.stderr.split())  # the folded gateway is listed
     exported = CliRunner().invoke(app, ["export-bpmn", str(out)])
     assert exported.exit_code == 0 and "bpmn:userTask" in exported.stdout
 

@@ -3,11 +3,9 @@
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -17,25 +15,15 @@ from tests.helpers import auth, grant, make_user
 from tests.packs.test_lifecycle import FORM, write_pack
 
 
-@pytest.fixture
-def runner(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("SAFEFLOW_DATABASE_URL", site.settings.effective_database_url)
-    monkeypatch.setenv("SAFEFLOW_DATA_DIR", str(site.settings.data_dir))
-    monkeypatch.setenv("SAFEFLOW_LOCALE", "en")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def test_cli_install_export_upgrade_and_resolve(runner: CliRunner, tmp_path: Path) -> None:
+def test_cli_install_export_upgrade_and_resolve(cli: CliRunner, tmp_path: Path) -> None:
     root = write_pack(tmp_path / "hazards")
-    result = runner.invoke(app, ["pack", "install", str(root)])
+    result = cli.invoke(app, ["pack", "install", str(root)])
     assert result.exit_code == 0, result.output
     assert "hazards 1.0.0: 3 published" in result.output
-    assert "0 published, 3 unchanged" in runner.invoke(app, ["pack", "install", str(root)]).output
+    assert "0 published, 3 unchanged" in cli.invoke(app, ["pack", "install", str(root)]).output
 
     out = tmp_path / "out"
-    assert runner.invoke(app, ["pack", "export", "hazards", str(out)]).exit_code == 0
+    assert cli.invoke(app, ["pack", "export", "hazards", str(out)]).exit_code == 0
     assert (out / "forms" / "hazard.json").read_bytes() == (root / "forms" / "hazard.json").read_bytes()
 
     # The site edits the level options in the exported copy and re-publishes it as v1 of "its" pack …
@@ -50,21 +38,21 @@ def test_cli_install_export_upgrade_and_resolve(runner: CliRunner, tmp_path: Pat
     # … and a new version changes the same options: a conflict, exit code 3, nothing lost.
     new_form = json.loads(json.dumps(FORM))
     new_form["fields"][1]["options"] = ["general", "major", "critical"]
-    upgraded = runner.invoke(app, ["pack", "upgrade", str(write_pack(tmp_path / "v11", "1.1.0", new_form))])
+    upgraded = cli.invoke(app, ["pack", "upgrade", str(write_pack(tmp_path / "v11", "1.1.0", new_form))])
     assert upgraded.exit_code == 3, upgraded.output
     assert "conflict #1: form/hazard /fields/level/options" in upgraded.output
-    listed = runner.invoke(app, ["pack", "conflicts"]).output
+    listed = cli.invoke(app, ["pack", "conflicts"]).output
     assert '"low"' in listed and '"critical"' in listed
-    assert runner.invoke(app, ["pack", "resolve", "1", "theirs"]).exit_code == 0
-    diff = json.loads(runner.invoke(app, ["pack", "diff", "hazards"]).output)
+    assert cli.invoke(app, ["pack", "resolve", "1", "theirs"]).exit_code == 0
+    diff = json.loads(cli.invoke(app, ["pack", "diff", "hazards"]).output)
     assert {"definition": "form/hazard", "edited_locally": False, "changed_upstream": False, "conflicts": []} in diff
 
 
-def test_cli_install_of_a_broken_pack_prints_every_problem(runner: CliRunner, tmp_path: Path) -> None:
+def test_cli_install_of_a_broken_pack_prints_every_problem(cli: CliRunner, tmp_path: Path) -> None:
     root = write_pack(tmp_path / "hazards")
     (root / "forms" / "hazard.json").write_text('{"key": "hazard",\n  "fields": [,]}\n')
     (root / "flows" / "hazard_flow.json").write_text('{"key": "other"}\n')
-    result = runner.invoke(app, ["pack", "install", str(root)])
+    result = cli.invoke(app, ["pack", "install", str(root)])
     assert result.exit_code == 2
     assert "hazards/forms/hazard.json:2:" in result.output
     assert "hazards/flows/hazard_flow.json: key:" in result.output

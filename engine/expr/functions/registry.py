@@ -47,6 +47,8 @@ class Param:
 
 
 ResultRule = ExprType | Callable[[Sequence[ExprType]], ExprType]
+# Source generators: (argument sources, temporary-name maker[, fallback function name]) → source.
+Inline = Callable[[Sequence[str], Callable[[], str]], str]
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class FunctionSpec:
     needs_context: bool = False
     # Codegen for functions whose arguments must not all be evaluated (IF, AND, COALESCE …):
     # receives the Python source of each argument and returns the source of the call.
-    inline: Callable[[Sequence[str]], str] | None = None
+    inline: Inline | None = None
     uses_budget: bool = False  # list functions with lambdas share the evaluation's work budget
     volatile: bool = False  # depends on the clock (TODAY, NOW): never constant-folded
     propagate_null: bool = False  # returns null when a required argument is null
@@ -162,7 +164,7 @@ def register(
     examples: Sequence[tuple[str, str]] = (),
     aliases: Sequence[str] = (),
     needs_context: bool = False,
-    inline: Callable[[Sequence[str]], str] | None = None,
+    inline: Inline | None = None,
     uses_budget: bool = False,
     volatile: bool = False,
     propagate_null: bool = True,
@@ -206,7 +208,7 @@ def register_inline(
     params: str,
     result: ResultRule | str,
     *,
-    inline: Callable[[Sequence[str]], str],
+    inline: Inline,
     category: str,
     en: str,
     zh: str,

@@ -29,7 +29,6 @@ from engine.expr.values import (
     type_label,
 )
 
-NUMBER_TYPES = (int, float)
 _NUMS = {int, float}
 _DURATIONS = (timedelta, CalendarDuration)
 

@@ -184,26 +184,17 @@ class CallChecks:
             if schema is None:
                 self.report("expr.unknown_form", node, name=node.form, hint={"en": "", "zh-CN": ""})
         self.analysis.row_schemas[id(node)] = schema
-        if node.n is not None:
-            t = self.visit(node.n)
-            if t not in (INTEGER, ANY):
+        for part, wanted, index in ((node.n, INTEGER, 1), (node.within, DURATION, 2)):
+            if part is None:
+                continue
+            t = self.visit(part)  # outside the row frame: these see outer values only
+            if t not in (wanted, ANY):
                 self.report(
                     "expr.arg_type",
-                    node.n,
+                    part,
                     function=node.function,
-                    index=1,
-                    expected=INTEGER.label(),
-                    got=t.label(),
-                )
-        if node.within is not None:
-            t = self.visit(node.within)
-            if t not in (DURATION, ANY):
-                self.report(
-                    "expr.arg_type",
-                    node.within,
-                    function=node.function,
-                    index=2,
-                    expected=DURATION.label(),
+                    index=index,
+                    expected=wanted.label(),
                     got=t.label(),
                 )
         field_type = self._aggregate_field(node, schema)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from engine import i18n
@@ -22,6 +21,8 @@ HEADERS = {
 def export_xlsx(session: Session, target: Path | Any, *, locale: str | None = None,
                 progress: Callable[[int], None] | None = None, **filters: Any) -> int:
     """Write matching entries to `target` (a path or a binary file object); returns the count."""
+    from openpyxl import Workbook  # imported on use: it costs start-up time nobody else needs
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("audit")
     sheet.append(HEADERS[i18n.normalize_locale(locale)])

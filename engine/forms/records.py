@@ -29,6 +29,7 @@ from engine.forms.fieldtypes import FieldBase, ValueContext
 from engine.forms.fieldtypes.media import _Media
 from engine.forms.fieldtypes.subtable import SubtableField
 from engine.forms.files import file_rows, kind_of
+from engine.forms.listing import ListQuery, query_page
 from engine.forms.permissions import FieldPermissions
 from engine.forms.validation import Prepared, prepare
 from engine.services import Clock, SystemClock
@@ -217,6 +218,17 @@ class RecordService:
             deleted: bool | None = False) -> RecordView:
         caller = self.caller(form, "read", principal, access)
         return RecordView.of(self._row(form, record_id, caller, deleted=deleted), caller.hidden)
+
+    def list(self, form: str, query: ListQuery | None = None, *, principal: Principal | None = None,
+             access: Access | None = None) -> tuple[list[RecordView], str | None]:
+        """A page of records (filter, sort, search, keyset cursor) within the caller's scope;
+        returns the records and the cursor of the next page (None on the last)."""
+        caller = self.caller(form, "read", principal, access)
+        compiled = self.catalog.current(form)
+        scope = caller.access.scope if caller.access else None
+        rows, cursor = query_page(self.session, compiled, query or ListQuery(), principal=principal, scope=scope,
+                                  ctx=self.eval_context())
+        return [RecordView.of(row, caller.hidden) for row in rows], cursor
 
     def preview(self, form: str, data: Mapping[str, Any], *, record_id: int | None = None,
                 principal: Principal | None = None, access: Access | None = None) -> Prepared:

@@ -202,27 +202,29 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
     return problems
 
 
-_SCHEMA_CODES = {"maxLength": "field.too_long", "minLength": "field.too_short", "minimum": "field.below_min",
-                 "maximum": "field.above_max", "minItems": "field.too_few", "maxItems": "field.too_many",
-                 "pattern": "field.pattern", "uniqueItems": "field.duplicate_item"}
+_SCHEMA_CODES = {"MaxLength": "field.too_long", "MinLength": "field.too_short", "Minimum": "field.below_min",
+                 "Maximum": "field.above_max", "MinItems": "field.too_few", "MaxItems": "field.too_many",
+                 "Pattern": "field.pattern", "UniqueItems": "field.duplicate_item"}
 
 
 def _schema(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
     problems = []
     for error in compiled.validator.iter_errors(data):
-        path = _path(error.absolute_path)
+        path = _path(error.instance_path)
         if any(path == b or path.startswith(b + ".") or path.startswith(b + "[") for b in bad):
             continue
-        kind = str(error.validator)
+        kind = type(error.kind).__name__
         if kind in _SCHEMA_CODES:
-            limit = error.validator_value if kind != "pattern" else None
+            limit = getattr(error.kind, "limit", None)
             problems.append(Problem(_SCHEMA_CODES[kind], {"limit": limit}, path=path or None))
-        elif kind == "enum":
-            options = ", ".join(str(v) for v in error.validator_value if v is not None)
+        elif kind == "Enum":
+            options = ", ".join(str(v) for v in (getattr(error.kind, "options", None) or []) if v is not None)
             problems.append(Problem("field.not_option", {"value": error.instance, "options": options}, path=path))
-        elif kind == "additionalProperties":
-            problems.append(Problem("record.unknown_field", {"name": error.message.split("'")[1]
-                                                             if "'" in error.message else ""}, path=path or None))
+        elif kind == "AdditionalProperties":
+            names = getattr(error.kind, "unexpected", None) or [""]
+            for name in names:
+                where = f"{path}.{name}" if path else name
+                problems.append(Problem("record.unknown_field", {"name": name}, path=where))
         else:
             problems.append(Problem("field.invalid", {"detail": error.message}, path=path or None))
     return problems

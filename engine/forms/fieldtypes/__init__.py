@@ -1,17 +1,9 @@
 """The field-type registry. Importing this package registers every built-in type; `subtable`
-comes last because its rows may hold any type registered before it."""
+comes last because its rows may hold any type registered before it (hence an explicit list,
+not import statements an import sorter would reorder)."""
 
-from engine.forms.fieldtypes import (  # noqa: F401
-    choice,
-    computed,
-    layout,
-    media,
-    numbers,
-    people,
-    subtable,
-    temporal,
-    text,
-)
+import importlib
+
 from engine.forms.fieldtypes.base import (
     DEFAULT_CONTEXT,
     FieldBase,
@@ -22,6 +14,10 @@ from engine.forms.fieldtypes.base import (
     registry,
     type_names,
 )
+
+BUILT_IN = ("text", "numbers", "temporal", "choice", "people", "media", "computed", "layout", "subtable")
+for _module in BUILT_IN:
+    importlib.import_module(f"engine.forms.fieldtypes.{_module}")
 
 __all__ = [
     "DEFAULT_CONTEXT",

@@ -102,9 +102,35 @@ def locate(problems: list[Problem], source: Source) -> list[Problem]:
         return [p.located(file=source.file) for p in problems]
     out = []
     for problem in problems:
-        line, column = source.locate(_parse_path(problem.path or ""))
-        out.append(problem.located(file=source.file, line=line, column=column))
+        path = _parse_path(problem.path or "")
+        line, column = source.locate(path)
+        if "expr_column" in problem.params and line is not None and column is not None:
+            column = column + _raw_offset(source, tuple(path), problem.params)
+        params = {k: v for k, v in problem.params.items() if k not in ("expr_line", "expr_column")}
+        moved = Problem(problem.code, params, file=problem.file, path=problem.path, line=None, column=None,
+                        severity=problem.severity, text=problem.text)
+        out.append(moved.located(file=source.file, line=line, column=column))
     return out
+
+
+def _raw_offset(source: Source, path: tuple[str | int, ...], params: Mapping[str, Any]) -> int:
+    """Columns from a JSON string's opening quote to the expression's character at
+    (expr_line, expr_column): escapes (\\" \\n \\uXXXX) take more than one column in the file."""
+    start = source.positions.get(path)
+    if start is None or source.text[start] != '"':
+        return 0
+    text = source.text
+    target_line, target_column = params.get("expr_line") or 1, params.get("expr_column") or 1
+    i, line, column = start + 1, 1, 1
+    while i < len(text) and text[i] != '"' and (line, column) < (target_line, target_column):
+        if text[i] == "\\":
+            if text[i + 1] == "n":
+                line, column = line + 1, 0
+            i += 6 if text[i + 1] == "u" else 2
+        else:
+            i += 1
+        column += 1
+    return i - start
 
 
 def _parse_path(text: str) -> list[str | int]:

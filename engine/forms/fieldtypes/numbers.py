@@ -39,6 +39,16 @@ def parse_number(raw: Any, strip: str = "") -> float | int:
     raise FieldError("field.type", expected=i18n.both("field.kind.number"))
 
 
+def whole_number(raw: Any) -> int:
+    try:
+        value = parse_number(raw)
+    except FieldError:
+        raise FieldError("field.type", expected=i18n.both("field.kind.integer")) from None
+    if isinstance(value, float) and not value.is_integer():
+        raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
+    return int(value)
+
+
 def round_to(value: float | int, decimals: int | None) -> float | int:
     if decimals is None or isinstance(value, int):
         return value
@@ -93,12 +103,7 @@ class IntegerField(_Numeric):
     sql_type: ClassVar[str | None] = "integer"
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
-        value = parse_number(raw)
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
-            value = int(value)
-        return value
+        return whole_number(raw)
 
     def json_schema(self) -> dict[str, Any]:
         schema = super().json_schema()
@@ -154,10 +159,7 @@ class RatingField(_Numeric):
     min: float | None = 1
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
-        value = parse_number(raw)
-        if isinstance(value, float) and not value.is_integer():
-            raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
-        return int(value)
+        return whole_number(raw)
 
     def json_schema(self) -> dict[str, Any]:
         return nullable({"type": "integer", "minimum": self.min or 1, "maximum": self.max or 5})

@@ -136,7 +136,7 @@ class CodeGen:
         return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
 
     def _Range(self, node: ast.Range) -> str:
-        return f"_rt.range_list({self.expr(node.low)}, {self.expr(node.high)})"
+        return f"_ls.range_list({self.expr(node.low)}, {self.expr(node.high)})"
 
     def _Name(self, node: ast.Name) -> str:
         resolution = self.a.resolutions[id(node)]
@@ -178,11 +178,12 @@ class CodeGen:
         code, current = base, base_type
         for index, part in enumerate(path):
             if isinstance(current, RecordType):
-                tmp = self.tmp()
-                code = f"({tmp}.get({part!r}) if ({tmp} := {code}) is not None else None)"
+                tmp = self.tmp()  # dicts only: never call a method of another Python object
+                fallback = f"_ls.get_path({tmp}, {(part,)!r})"
+                code = f"({tmp}.get({part!r}) if type({tmp} := {code}) is _dict else {fallback})"
                 current = current.schema.lookup(part) or ANY
             else:
-                return f"_rt.get_path({code}, {tuple(path[index:])!r})"
+                return f"_ls.get_path({code}, {tuple(path[index:])!r})"
         return code
 
     def _coerce(self, code: str, t: Type) -> str:
@@ -197,7 +198,7 @@ class CodeGen:
                 f"else _rt.as_datetime({tmp}, c))"
             )
         if isinstance(t, ListType) and t.item in (DATE, DATETIME):
-            return f"_rt.dates_in({code}, {t.item == DATETIME!r}, c)"
+            return f"_ls.dates_in({code}, {t.item == DATETIME!r}, c)"
         return code
 
     # --- operators ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from threading import Lock
 from typing import Any
 
-from engine.expr import ast, runtime
+from engine.expr import ast, listops, runtime
 from engine.expr.aggregates import build_plan, run_aggregate
 from engine.expr.checker import Analysis, ResolveForm, analyse
 from engine.expr.codegen import CodeGen
@@ -36,14 +36,17 @@ _CATCH = (
     MemoryError,
 )
 _BASE_GLOBALS: dict[str, Any] = {
-    "__builtins__": {"type": type, "str": str},
+    "__builtins__": {"type": type},
+    "_str": str,
+    "_dict": dict,
     "_rt": runtime,
     "_date": date,
     "_datetime": datetime,
     "_NUMS": frozenset({int, float}),
     "_truth": runtime.truth,
     "_truthy": truthy,
-    "_Budget": runtime.Budget,
+    "_Budget": listops.Budget,
+    "_ls": listops,
     "_agg": run_aggregate,
     "_ExprError": ExprError,
     "_CATCH": _CATCH,

@@ -155,8 +155,8 @@ i18n.register_messages(
         },
         "expr.unknown_form": {"zh-CN": "未知表单 “{name}”{hint}", "en": "Unknown form '{name}'{hint}"},
         "expr.no_member": {
-            "zh-CN": "{type} 没有字段 “{name}”",
-            "en": "A {type} value has no field '{name}'",
+            "zh-CN": "{type}没有字段 “{name}”",
+            "en": "Cannot read field '{name}' of {type}",
         },
         "expr.arity": {
             "zh-CN": "{function} 需要 {expected} 个参数，实际为 {got} 个",
@@ -181,10 +181,6 @@ i18n.register_messages(
         "expr.expected_type": {
             "zh-CN": "此处需要{expected}，但表达式的结果是{got}",
             "en": "Expected {expected} here, but the expression gives {got}",
-        },
-        "expr.not_a_list": {
-            "zh-CN": "{function} 的第 1 个参数应为列表，实际为{got}",
-            "en": "The first argument of {function} must be a list, got {got}",
         },
         "expr.range_context": {
             "zh-CN": "小数范围只能用在 in 之后",

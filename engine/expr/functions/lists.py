@@ -11,7 +11,8 @@ from typing import Any
 from engine.expr.errors import fail
 from engine.expr.functions.registry import register
 from engine.expr.limits import MAX_LIST_ITEMS
-from engine.expr.runtime import Budget, as_list, checked_list, each, eq, is_number, lt, truth, type_error
+from engine.expr.listops import Budget, as_list, checked_list, each
+from engine.expr.runtime import eq, is_number, lt, truth, type_error
 from engine.expr.types import ANY, ListType, Type
 from engine.expr.values import to_text
 

@@ -196,7 +196,8 @@ i18n.register_messages(
                               "en": "Unknown field type “{type}” (known: {known})"},
         "form.bad_key": {"zh-CN": "标识“{value}”无效：应以小写字母开头，只含小写字母、数字和下划线",
                          "en": "“{value}” is not a valid key: start with a-z, then a-z, 0-9 or _"},
-        "form.not_allowed": {"zh-CN": "“{value}”不可用，可选：{expected}", "en": "“{value}” is not allowed; expected {expected}"},
+        "form.not_allowed": {"zh-CN": "“{value}”不可用，可选：{expected}",
+                             "en": "“{value}” is not allowed; expected {expected}"},
         "form.invalid_value": {"zh-CN": "取值无效：{detail}", "en": "Invalid value: {detail}"},
     }
 )

@@ -366,6 +366,7 @@ i18n.register_messages(
         "record.kind.user": {"zh-CN": "用户", "en": "user"},
         "record.kind.department": {"zh-CN": "部门", "en": "department"},
         "record.kind.record": {"zh-CN": "记录", "en": "record"},
-        "field.file_taken": {"zh-CN": "文件 #{id} 属于其他记录或其他人", "en": "File #{id} belongs to another record or person"},
+        "field.file_taken": {"zh-CN": "文件 #{id} 属于其他记录或其他人",
+                             "en": "File #{id} belongs to another record or person"},
     }
 )

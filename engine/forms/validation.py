@@ -197,7 +197,8 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
         for index, row in enumerate(data.get(step.subtable) or ()):
             where = f"{step.subtable}[{index}].{item.key}"
             state = result.states.get(where)
-            if state is not None and state.visible and state.required and where not in bad and _empty(row.get(item.key)):
+            needed = state is not None and state.visible and state.required
+            if needed and where not in bad and _empty(row.get(item.key)):
                 problems.append(Problem("field.required", {}, path=where))
     return problems
 
@@ -300,7 +301,8 @@ i18n.register_messages(
         "record.unknown_field": {"zh-CN": "表单中没有字段“{name}”", "en": "The form has no field “{name}”"},
         "record.field_locked": {"zh-CN": "无权修改字段“{name}”", "en": "You may not change the field “{name}”"},
         "record.fields_locked": {"zh-CN": "无权修改 {count} 个字段", "en": "You may not change {count} field(s)"},
-        "record.field_readonly": {"zh-CN": "字段“{name}”当前不可修改", "en": "The field “{name}” cannot be changed now"},
+        "record.field_readonly": {"zh-CN": "字段“{name}”当前不可修改",
+                                  "en": "The field “{name}” cannot be changed now"},
         "record.check": {"zh-CN": "{message}", "en": "{message}"},
         "record.expr_failed": {"zh-CN": "表达式 {expr} 计算失败：{detail}",
                                "en": "The expression {expr} failed: {detail}"},

@@ -42,7 +42,7 @@ def test_check_prints_every_problem_as_file_line_column_and_fails(tmp_path: Path
     assert result.exit_code == 1
     lines = [ln for ln in result.output.splitlines() if ln.startswith(str(path))]
     assert len(lines) == 1 and "max_lenght" in lines[0]
-    file, line, column, _ = lines[0].split(":", 3)
+    _, line, column, _ = lines[0].split(":", 3)
     assert int(line) > 1 and int(column) > 1
 
 

@@ -33,7 +33,8 @@ ROUND_TRIP = {
         {"type": "user", "key": "inspector", "label": label("检查人", "Inspector")},
         {"type": "geo", "key": "spot", "label": label("位置", "Where")},
         {"type": "cascade", "key": "place", "label": label("地点", "Place"), "options": [
-            {"value": "p1", "label": label("一厂", "Plant 1"), "children": [{"value": "w1", "label": label("一车间", "W1")}]}]},
+            {"value": "p1", "label": label("一厂", "Plant 1"),
+             "children": [{"value": "w1", "label": label("一车间", "W1")}]}]},
         {"type": "formula", "key": "double", "label": label("双倍", "Double"), "expr": "cost * 2"},
         {"type": "subtable", "key": "items", "label": label("明细", "Items"), "fields": [
             {"type": "text", "key": "what", "label": label("内容", "What"), "required": True},

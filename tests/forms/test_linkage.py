@@ -112,7 +112,8 @@ def test_an_options_filter_narrows_the_choices_by_the_record() -> None:
 
 def test_a_section_condition_hides_every_field_in_the_section() -> None:
     body = hazard()
-    body["fields"][4:4] = [{"type": "section", "key": "lec", "label": label("风险评价"), "visible_if": 'level == "major"'}]
+    body["fields"][4:4] = [{"type": "section", "key": "lec", "label": label("风险评价"),
+                            "visible_if": 'level == "major"'}]
     compiled = _compiled(body)
     prepared = prepare(compiled, {"title": "a", "l": 3, "e": 3, "c": 3})
     assert all(k not in prepared.data for k in ("l", "e", "c"))

@@ -96,7 +96,8 @@ def test_a_record_outside_the_callers_scope_is_not_found(site: Site) -> None:
 V2 = hazard()
 V2["fields"][1]["key"] = "summary"
 V2["title_field"] = "summary"
-V2["fields"][2]["options"] = [{"value": "general", "label": label("一般")}, {"value": "serious", "label": label("较大")},
+V2["fields"][2]["options"] = [{"value": "general", "label": label("一般")},
+                              {"value": "serious", "label": label("较大")},
                               {"value": "critical", "label": label("特大")}]
 V2["fields"].append({"type": "text", "key": "owner_name", "label": label("负责人"), "required": True})
 

@@ -254,7 +254,8 @@ def error_report_xlsx(report: ImportReport, target: Any, *, locale: str | None =
 
 i18n.register_messages(
     {
-        "import.unknown_column": {"zh-CN": "表单中没有名为“{name}”的字段", "en": "The form has no field named “{name}”"},
+        "import.unknown_column": {"zh-CN": "表单中没有名为“{name}”的字段",
+                                  "en": "The form has no field named “{name}”"},
         "import.orphan_row": {"zh-CN": "子表行的记录ID“{ref}”在主表中不存在",
                               "en": "No main row has the record id “{ref}” this sub-table row names"},
         "import.no_record_id": {"zh-CN": "子表行缺少记录ID，无法关联到主表行",

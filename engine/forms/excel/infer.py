@@ -182,12 +182,26 @@ def _table(rows: list[tuple[Any, ...]], headers: list[str], validations: dict[in
     return fields
 
 
+def _options(texts: list[str]) -> list[dict[str, Any]]:
+    """Options with stable codes: a slug of ASCII text, else o1, o2 … (labels keep the text,
+    and imports match labels, so the workbook's data still imports)."""
+    taken: set[str] = set()
+    out = []
+    for i, text in enumerate(texts, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") if text.isascii() else ""
+        value = slug if slug and slug not in taken else f"o{i}"
+        taken.add(value)
+        out.append({"value": value, "label": _label(text)})
+    return out
+
+
 def _column_type(values: list[Any], options: list[str] | None) -> dict[str, Any]:
     if options:
         yes_no = _yes_no(options)
         if yes_no:
-            return {"type": "boolean", "true_label": _label(yes_no[0]), "false_label": _label(yes_no[1])}
-        return {"type": "select", "options": [{"value": f"o{i + 1}", "label": _label(o)} for i, o in enumerate(options)]}
+            return {"type": "boolean", "true_label": _label(yes_no[0]),
+                    "false_label": _label(yes_no[1])}
+        return {"type": "select", "options": _options(options)}
     if not values:
         return {"type": "text"}
     if all(isinstance(v, datetime) for v in values):
@@ -214,8 +228,7 @@ def _column_type(values: list[Any], options: list[str] | None) -> dict[str, Any]
         return {"type": "idcard"}
     counts = Counter(texts)
     if len(counts) <= 12 and len(texts) >= 2 * len(counts):
-        return {"type": "select", "options": [{"value": f"o{i + 1}", "label": _label(t)}
-                                              for i, t in enumerate(sorted(counts))]}
+        return {"type": "select", "options": _options(sorted(counts))}
     if max(len(t) for t in texts) > 100:
         return {"type": "textarea"}
     return {"type": "text"}

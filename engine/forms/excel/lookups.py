@@ -16,7 +16,7 @@ class _Index:
     def __init__(self, rows: list[tuple[int, str, str]]) -> None:
         self.by_id = {i: primary for i, primary, _ in rows}
         self.by_name: dict[str, int | None] = {}
-        for i, primary, display in rows:
+        for i, primary, _ in rows:
             self.by_name[primary.lower()] = i
         for i, _, display in rows:
             key = display.lower()

@@ -284,7 +284,9 @@ i18n.register_messages(
         "field.kind.cascade": {"zh-CN": "逐级选项路径（如 一厂/二车间/3号线）",
                                "en": "a path of options (e.g. Plant 1/Workshop 2/Line 3)"},
         "field.cascade_path": {"zh-CN": "“{value}”不在选项树中", "en": "“{value}” is not a path in the option tree"},
-        "field.cascade_leaf": {"zh-CN": "“{value}”还需继续选择下一级", "en": "“{value}” needs a choice at the next level"},
-        "field.option_filtered": {"zh-CN": "“{value}”在当前条件下不可选", "en": "“{value}” is not offered for this record"},
+        "field.cascade_leaf": {"zh-CN": "“{value}”还需继续选择下一级",
+                               "en": "“{value}” needs a choice at the next level"},
+        "field.option_filtered": {"zh-CN": "“{value}”在当前条件下不可选",
+                                  "en": "“{value}” is not offered for this record"},
     }
 )

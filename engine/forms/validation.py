@@ -68,7 +68,7 @@ class _Intake:
         self.problems: list[Problem] = []
         self.forbidden: list[Problem] = []
         self.bad: set[str] = set()
-        self.present: set[str] = set()
+        self.present: set[Any] = set()  # "title", or ("measures", "qty", 3) for a cell
 
     def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
         for key, raw in incoming.items():
@@ -109,21 +109,26 @@ class _Intake:
         return value
 
     def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
+        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean)."""
         out: dict[str, Any] = {}
-        columns = {f.key: f for f in table.value_fields()}
+        columns = table.columns
+        present = self.present
+        ctx = self.ctx
         for key, raw in row.items():
             column = columns.get(key)
-            where = f"{path}.{key}"
             if column is None:
-                self.problems.append(Problem("record.unknown_field", {"name": key}, path=where))
+                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}.{key}"))
                 continue
             if column.computed:
                 continue
-            value = self._coerce(column, raw, where)
-            if where in self.bad:
+            try:
+                out[key] = column.coerce(raw, ctx)
+            except FieldError as exc:
+                where = f"{path}.{key}"
+                self.problems.append(_error(exc, where))
+                self.bad.add(where)
                 continue
-            out[key] = value
-            self.present.add(f"{table.key}.{key}@{index}")
+            present.add((table.key, key, index))
         return out
 
 
@@ -238,6 +243,11 @@ def _path(parts: Any) -> str:
     return out
 
 
+def _checks_values(item: FieldBase) -> bool:
+    """Does the type add checks of its own (checksums, option trees, limits)?"""
+    return type(item).check is not FieldBase.check
+
+
 def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
     problems = []
     for item in compiled.definition.value_fields():
@@ -245,16 +255,20 @@ def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) ->
         if value is None or item.key in bad:
             continue
         if isinstance(item, SubtableField):
-            if not isinstance(value, list):
+            columns = [c for c in item.value_fields() if _checks_values(c)]
+            if not columns or not isinstance(value, list):
                 continue
             for index, row in enumerate(value):
-                for column in item.value_fields():
-                    where = f"{item.key}[{index}].{column.key}"
+                for column in columns:
                     cell = row.get(column.key) if isinstance(row, dict) else None
-                    if cell is not None and where not in bad:
+                    if cell is None:
+                        continue
+                    where = f"{item.key}[{index}].{column.key}"
+                    if where not in bad:
                         problems += [_error(e, where) for e in column.check(cell)]
             continue
-        problems += [_error(e, item.key) for e in item.check(value)]
+        if _checks_values(item):
+            problems += [_error(e, item.key) for e in item.check(value)]
     return problems
 
 

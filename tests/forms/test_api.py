@@ -180,3 +180,10 @@ def test_from_excel_over_the_api_returns_a_definition(client: Any, tmp_path: Any
     body = client.post("/api/v1/forms/from-excel", files={"file": ("设备台账.xlsx", buffer.getvalue())},
                        headers=headers).json()
     assert [f["type"] for f in body["fields"]] == ["text", "integer"]
+
+
+def test_the_designer_can_list_field_types_with_their_widgets(client: Any) -> None:
+    types = client.get("/api/v1/forms/field-types", headers=_admin(client)).json()
+    by_name = {t["type"]: t for t in types}
+    assert len(types) >= 30 and by_name["signature"]["widget"] == "signature-pad"
+    assert "max_length" in by_name["text"]["properties"]["properties"]

@@ -137,6 +137,23 @@ def from_excel(file: UploadFile, session: SessionDep, principal: PrincipalDep) -
     return body
 
 
+class FieldTypeOut(BaseModel):
+    type: str
+    widget: str = Field(description="The designer's widget for it")
+    value_type: str | None = Field(description="Its type in expressions; null for layout items")
+    computed: bool
+    properties: dict[str, Any] = Field(description="JSON Schema of the item's definition properties")
+
+
+@router.get("/field-types", response_model=list[FieldTypeOut], summary="Field types the designer can offer")
+def field_types(principal: PrincipalDep) -> list[FieldTypeOut]:
+    from engine.forms.fieldtypes import registry
+
+    return [FieldTypeOut(type=name, widget=cls.widget, value_type=cls.value_type, computed=cls.computed,
+                         properties=cls.model_json_schema(by_alias=True))
+            for name, cls in sorted(registry().items())]
+
+
 @router.get("/{key}", response_model=VersionOut, summary="The published definition new records use")
 def current(key: str, session: SessionDep, access: CanRead) -> VersionOut:
     return _version(DefinitionRepository(session).require_current(KIND, key), body=True)

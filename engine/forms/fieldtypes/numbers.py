@@ -52,6 +52,8 @@ def whole_number(raw: Any) -> int:
 def round_to(value: float | int, decimals: int | None) -> float | int:
     if decimals is None or isinstance(value, int):
         return value
+    if round(value, decimals) == value:  # already at most `decimals` places: nothing to round
+        return int(value) if decimals == 0 else value
     try:
         quantum = Decimal(1).scaleb(-decimals)
         rounded = float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
@@ -70,6 +72,8 @@ class _Numeric(FieldBase):
     unit: str | None = Field(default=None, max_length=20, description="Shown after the value (kg, m³, ppm)")
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
+        if type(raw) is int or type(raw) is float and math.isfinite(raw):
+            return round_to(raw, self.decimals)
         return round_to(parse_number(raw), self.decimals)
 
     def json_schema(self) -> dict[str, Any]:

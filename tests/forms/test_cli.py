@@ -108,3 +108,10 @@ def test_form_publish_publishes_a_file(site: Site, cli: CliRunner, tmp_path: Pat
     path = _write(tmp_path / "hazard.json", HAZARD)
     result = cli.invoke(app, ["form", "publish", str(path)])
     assert result.exit_code == 0 and "hazard v1" in result.output
+
+
+def test_check_only_warns_about_a_relation_to_a_form_outside_the_checked_files(tmp_path: Path) -> None:
+    path = _write(tmp_path / "visit.json", {"key": "visit", "title": label("巡查", "Visit"), "fields": [
+        {"type": "relation", "key": "area", "form": "area", "label": label("区域", "Area")}]})
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 0 and "warning" in result.output and "area" in result.output

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from engine.expr import Schema, compile_expr
 
 TZ = ZoneInfo("Asia/Shanghai")
+THIRTY_DAYS = timedelta(days=30)
 SCHEMA = Schema.of(
     {"level": "text", "age_hours": "number", "last_inspection": "date", "title": "text", "score": "number"}
 )
@@ -61,7 +62,7 @@ CASES: list[dict[str, Any]] = [
     {
         "name": "date difference",
         "ours": "today() - last_inspection > 30d",
-        "hand": lambda d: datetime.now(TZ).date() - d["last_inspection"] > timedelta(days=30),
+        "hand": lambda d: datetime.now(TZ).date() - d["last_inspection"] > THIRTY_DAYS,
         "rule_engine": '$today - last_inspection > t"P30D"',
         "jsonlogic": {">": [{"-": [{"var": "today"}, {"var": "last_inspection"}]}, 30]},
         "zen": 'd().diff(d(last_inspection), "day") > 30',

@@ -18,6 +18,7 @@ from engine.expr.checker_calls import CallChecks
 from engine.expr.errors import problem
 from engine.expr.scopes import LAMBDA_NAMES, LambdaFrame, Resolution, Scopes
 from engine.expr.typerules import (
+    CONDITIONISH,
     arithmetic_type,
     did_you_mean,
     literal_type,
@@ -41,7 +42,6 @@ from engine.expr.types import (
 )
 
 ResolveForm = Callable[[str], Schema | None]
-_CONDITIONISH = (BOOLEAN, ANY, NULL)
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Checker(CallChecks):
     def run(self, root: ast.Node, expected: Type | None) -> Analysis:
         self.analysis = Analysis(root, self.scopes.schema)
         result = self.visit(root)
-        condition_ok = expected == BOOLEAN and result in _CONDITIONISH
+        condition_ok = expected == BOOLEAN and result in CONDITIONISH
         if expected is not None and not assignable(result, expected) and not condition_ok:
             self.report("expr.expected_type", root, expected=expected.label(), got=result.label())
         return self.analysis
@@ -103,7 +103,7 @@ class Checker(CallChecks):
         items = [self.visit(item) for item in node.items]
         return ListType(unify(items) or ANY) if items else ListType(ANY)
 
-    def visit_Range(self, node: ast.Range, *, in_membership: bool = False) -> Type:
+    def visit_Range(self, node: ast.Range, *, in_membership: bool = False) -> ListType:
         low, high = self.visit(node.low), self.visit(node.high)
         if (
             not comparable(low, high, ordering=True)
@@ -196,7 +196,7 @@ class Checker(CallChecks):
     def visit_Unary(self, node: ast.Unary) -> Type:
         operand = self.visit(node.operand)
         if node.op == "not":
-            if operand not in _CONDITIONISH:
+            if operand not in CONDITIONISH:
                 self.report("expr.not_boolean", node, op="not", got=operand.label())
             return BOOLEAN
         if is_numeric(operand) or operand in (ANY, NULL) or (node.op == "-" and operand == DURATION):
@@ -230,10 +230,10 @@ class Checker(CallChecks):
         left = self.visit(node.left)
         if node.op in ("in", "not in"):
             if isinstance(node.right, ast.Range):
-                right = self.visit_Range(node.right, in_membership=True)
-                self.analysis.types[id(node.right)] = right
-                if not comparable(left, right.item, ordering=True):
-                    self.report("expr.compare_types", node, left=left.label(), right=right.item.label())
+                span = self.visit_Range(node.right, in_membership=True)
+                self.analysis.types[id(node.right)] = span
+                if not comparable(left, span.item, ordering=True):
+                    self.report("expr.compare_types", node, left=left.label(), right=span.item.label())
                 return BOOLEAN
             right = self.visit(node.right)
             if isinstance(right, ListType):
@@ -254,7 +254,7 @@ class Checker(CallChecks):
     def visit_BoolOp(self, node: ast.BoolOp) -> Type:
         for operand in node.operands:
             t = self.visit(operand)
-            if t not in _CONDITIONISH:
+            if t not in CONDITIONISH:
                 self.report("expr.not_boolean", operand, op=node.op, got=t.label())
         return BOOLEAN
 

@@ -12,6 +12,7 @@ from engine.expr.functions import find_function, names
 from engine.expr.functions.registry import FunctionSpec
 from engine.expr.scopes import LambdaFrame, RowFrame, Scopes
 from engine.expr.typerules import (
+    CONDITIONISH,
     aggregate_type,
     arity_text,
     did_you_mean,
@@ -39,8 +40,6 @@ from engine.expr.types import (
 if TYPE_CHECKING:
     from engine.expr.checker import Analysis
 
-_CONDITIONISH = (BOOLEAN, ANY, NULL)
-
 
 class CallChecks:
     """Mixed into the Checker: everything about calls and aggregates."""
@@ -50,14 +49,13 @@ class CallChecks:
     resolve_form: Callable[[str], Schema | None] | None
     _lambda_counter: int
 
-    def report(self, code: str, node: ast.Node, **params: Any) -> None:  # pragma: no cover - Checker's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the Checker
 
-    def visit(self, node: ast.Node) -> Type:  # pragma: no cover - Checker's
-        raise NotImplementedError
+        def report(self, code: str, node: ast.Node, **params: Any) -> None: ...
 
-    def _walk(self, node: ast.Node, current: Type, path: tuple[str, ...]) -> Type:  # pragma: no cover
-        raise NotImplementedError
+        def visit(self, node: ast.Node) -> Type: ...
+
+        def _walk(self, node: ast.Node, current: Type, path: tuple[str, ...]) -> Type: ...
 
     # --- calls ----------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> Type:
@@ -96,7 +94,7 @@ class CallChecks:
             for i, arg in enumerate(args):
                 t = self.visit(arg)
                 is_condition = i % 2 == 0 and i + 1 < len(args)
-                if is_condition and t not in _CONDITIONISH:
+                if is_condition and t not in CONDITIONISH:
                     self.report(
                         "expr.arg_type",
                         arg,
@@ -118,7 +116,7 @@ class CallChecks:
             arg = node.args[i]
             if param is not None and param.is_lambda:
                 arg_types[i] = self._check_lambda(node, spec, i, arg_types)
-                if BOOLEAN in param.types and arg_types[i] not in _CONDITIONISH:
+                if BOOLEAN in param.types and arg_types[i] not in CONDITIONISH:
                     self.report(
                         "expr.arg_type",
                         arg,
@@ -186,26 +184,17 @@ class CallChecks:
             if schema is None:
                 self.report("expr.unknown_form", node, name=node.form, hint={"en": "", "zh-CN": ""})
         self.analysis.row_schemas[id(node)] = schema
-        if node.n is not None:
-            t = self.visit(node.n)
-            if t not in (INTEGER, ANY):
+        for part, wanted, index in ((node.n, INTEGER, 1), (node.within, DURATION, 2)):
+            if part is None:
+                continue
+            t = self.visit(part)  # outside the row frame: these see outer values only
+            if t not in (wanted, ANY):
                 self.report(
                     "expr.arg_type",
-                    node.n,
+                    part,
                     function=node.function,
-                    index=1,
-                    expected=INTEGER.label(),
-                    got=t.label(),
-                )
-        if node.within is not None:
-            t = self.visit(node.within)
-            if t not in (DURATION, ANY):
-                self.report(
-                    "expr.arg_type",
-                    node.within,
-                    function=node.function,
-                    index=2,
-                    expected=DURATION.label(),
+                    index=index,
+                    expected=wanted.label(),
                     got=t.label(),
                 )
         field_type = self._aggregate_field(node, schema)
@@ -214,7 +203,7 @@ class CallChecks:
             for part in (node.where, node.condition):
                 if part is not None:
                     t = self.visit(part)
-                    if t not in _CONDITIONISH:
+                    if t not in CONDITIONISH:
                         self.report("expr.not_boolean", part, op="where", got=t.label())
         finally:
             self.scopes.frames.pop()

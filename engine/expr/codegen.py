@@ -50,8 +50,14 @@ class CodeGen:
         plan_for: Callable[[ast.Aggregate], Any] | None = None,
         trace: bool = False,
         scope_param: str | None = None,
+        subscript_fields: bool = False,
+        const_prefix: str = "_k",
     ) -> None:
         self.a = analysis
+        # Fast variant: read fields with d["x"] (a missing one raises KeyError and the caller
+        # falls back to the d.get variant), which is what a hand-written lambda costs.
+        self.subscript_fields = subscript_fields
+        self.const_prefix = const_prefix
         self.plan_for = plan_for
         self.trace = trace
         self.scope_param = scope_param  # plan mode: lambda bindings come from this dict
@@ -68,7 +74,7 @@ class CodeGen:
         return f"_{self._tmp}"
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.consts)}"
+        name = f"{self.const_prefix}{len(self.consts)}"
         self.consts[name] = value
         return name
 
@@ -94,7 +100,7 @@ class CodeGen:
             spec = find_function(node.name)
             if spec is None:
                 return True
-            if spec.name in ("and", "or", "not"):
+            if spec.name in ("and", "or", "not") or spec.never_null:
                 return False
             never_null = (
                 spec.impl is not None and not spec.propagate_null and self.t(node) in _NON_NULL_RESULTS
@@ -144,7 +150,8 @@ class CodeGen:
         if kind == "row":
             raise ValueError("candidate-row fields are only read by the data source")
         if kind == "field":
-            base, base_type, path = f"d.get({node.path[0]!r})", self._root_type(node.path[0]), node.path[1:]
+            read = f"d[{node.path[0]!r}]" if self.subscript_fields else f"d.get({node.path[0]!r})"
+            base, base_type, path = read, self._root_type(node.path[0]), node.path[1:]
         elif kind == "variable":
             base, base_type = (
                 f"_rt.variable(c, {node.path[0]!r})",

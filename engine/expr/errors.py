@@ -24,6 +24,11 @@ class ExprError(InvalidInput):
             return self.problems[0].message(locale)
         return super().message(locale)
 
+    def shifted(self, line: int, column: int) -> ExprError:
+        """The same error for an expression embedded in a larger file (a rule's `if`) that
+        starts at `line`:`column` there, so positions point into that file."""
+        return ExprError(self.code, problems=[shift(p, line, column) for p in self.problems], **self.params)
+
     def render(self, locale: str | None = None) -> str:
         """Every problem as `line:column: message` followed by its caret context."""
         out: list[str] = []
@@ -48,6 +53,16 @@ def problem(
     if text is not None and line is not None and column is not None:
         params.setdefault("context", caret_context(text, line, column))
     return Problem(code, params=params, line=line, column=column, severity=severity)  # type: ignore[arg-type]
+
+
+def shift(found: Problem, line: int, column: int) -> Problem:
+    """Move a problem located in an embedded expression to its place in the enclosing text."""
+    if found.line is None:
+        return found
+    new_column = found.column
+    if found.line == 1 and found.column is not None:
+        new_column = found.column + column - 1
+    return Problem(**{**found.__dict__, "line": found.line + line - 1, "column": new_column})
 
 
 def fail(code: str, **params: Any) -> ExprError:

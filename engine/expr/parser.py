@@ -28,15 +28,16 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z
 
 def _pos(first: Any, last: Any) -> dict[str, int]:
     """The span from the start of `first` to the end of `last` (tokens or nodes)."""
-    if isinstance(first, Token):
-        start = {"line": first.line, "column": first.column, "start": first.start_pos}
-    else:
-        start = {"line": first.line, "column": first.column, "start": first.start}
-    if isinstance(last, Token):
-        end = {"end_line": last.end_line, "end_column": last.end_column, "end": last.end_pos}
-    else:
-        end = {"end_line": last.end_line, "end_column": last.end_column, "end": last.end}
-    return start | end
+    start = first.start_pos if isinstance(first, Token) else first.start
+    end = last.end_pos if isinstance(last, Token) else last.end
+    return {
+        "line": first.line or 0,
+        "column": first.column or 0,
+        "start": start or 0,
+        "end_line": last.end_line or 0,
+        "end_column": last.end_column or 0,
+        "end": end or 0,
+    }
 
 
 def _error(code: str, at: Any, **params: Any) -> ExprError:
@@ -111,7 +112,7 @@ class _ToAst(Transformer):
     def null(self, children: list[Token]) -> ast.Literal:
         return ast.Literal(None, **_pos(children[0], children[0]))
 
-    def list(self, children: list[Any]) -> ast.ListExpr:
+    def list_literal(self, children: list[Any]) -> ast.ListExpr:
         items = tuple(c for c in children if isinstance(c, ast.Node))
         return ast.ListExpr(items, **_pos(children[0], children[-1]))
 

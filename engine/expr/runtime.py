@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from engine.expr.context import EvalContext, context_or_default
@@ -29,7 +29,6 @@ from engine.expr.values import (
     type_label,
 )
 
-NUMBER_TYPES = (int, float)
 _NUMS = {int, float}
 _DURATIONS = (timedelta, CalendarDuration)
 
@@ -104,7 +103,7 @@ def _has_time(value: Any) -> bool:
 
 def _temporal(value: Any, tz: tzinfo | None, with_time: bool) -> Any:
     if isinstance(value, date | str):
-        return to_datetime(value, tz) if with_time else to_date(value)
+        return to_datetime(value, tz or UTC) if with_time else to_date(value)
     raise fail("expr.runtime.compare", left=type_label("date"), right=type_label(kind_of(value)))
 
 

@@ -125,7 +125,7 @@ def lexical_problems(lark: Lark, text: str) -> list[Problem]:
                 pass
             break
         except UnexpectedCharacters as error:
-            at = offset + error.pos_in_stream
+            at = offset + (error.pos_in_stream or 0)
             problems.append(_char_problem(text, at))
             offset = at + 1
     return problems
@@ -184,7 +184,7 @@ def _previous_token(lark: Lark, text: str, token: Token) -> Token | None:
     previous = None
     try:
         for tok in lark.lex(text):
-            if tok.start_pos >= token.start_pos:
+            if (tok.start_pos or 0) >= (token.start_pos or 0):
                 break
             previous = tok
     except UnexpectedInput:

@@ -29,6 +29,9 @@ from engine.expr.types import (
 )
 from engine.expr.values import CalendarDuration, type_label
 
+# Types a condition may have: yes/no, untyped, or null (which counts as false).
+CONDITIONISH = (BOOLEAN, ANY, NULL)
+
 
 def literal_type(value: Any) -> Type:
     if value is None:

@@ -248,10 +248,8 @@ class _SqlCompiler:
                 ast.Compare(node.op, node.left, ast.ListExpr(tuple(ast.Literal(v) for v in container.value))),
                 negate,
             )
-        if (
-            (isinstance(node.left, ast.Literal)
-            and isinstance(node.left.value, str))
-            or (isinstance(container, ast.Name) and _hint_of(getattr(node.left, "value", None)) == "text")
+        if (isinstance(node.left, ast.Literal) and isinstance(node.left.value, str)) or (
+            isinstance(container, ast.Name) and _hint_of(getattr(node.left, "value", None)) == "text"
         ):
             return self.boolean_call(ast.Call("contains", (container, node.left)), negate)
         raise self.refuse(node, "'in' over this value", "对该值使用 in")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from expr_support import HAZARD, NOW
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.expr import (
     BoundAggregate,
@@ -176,3 +178,84 @@ def test_bind_works_on_a_bare_aggregate_node() -> None:
     aggregate = parse("count(hazard where area == record.area, within 1w)")
     bound = bind(aggregate, {"area": "A"}, EvalContext(now=NOW))  # type: ignore[arg-type]
     assert unparse(bound.where) == 'area == "A"'
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        'due + 36h <= d"2026-03-20"',
+        "score + 0.1 > 0.3",
+        'due + 1mo > d"2026-03-31"',
+        'd"2026-03-20" - due > 36h',
+    ],
+)
+def test_inexact_rewrites_are_left_alone(where: str) -> None:
+    aggregate = parse(f"count(hazard where {where})")
+    assert unparse(bind(aggregate, {}, EvalContext(now=NOW)).where) == where  # type: ignore[arg-type]
+
+
+SHAPES = [
+    "n + {k} {op} {r}",
+    "n - {k} {op} {r}",
+    "{k} - n {op} {r}",
+    "{k} + n {op} {r}",
+    'day + {kd}d {op} d"2026-03-{dd:02d}"',
+    'd"2026-03-{dd:02d}" - day {op} {kd}d',
+    'at - {kh}h {op} d"2026-03-16T{hh:02d}:00:00Z"',
+    "now() - at {op} {kh}h",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(SHAPES),
+    st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+    st.integers(-5, 5),
+    st.integers(-5, 5),
+    st.integers(0, 10),
+    st.integers(1, 28),
+    st.integers(0, 48),
+    st.integers(0, 23),
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-10, 10)),
+            st.one_of(st.none(), st.integers(1, 28)),
+            st.one_of(st.none(), st.integers(0, 72)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_isolating_never_changes_which_rows_match(
+    shape: str,
+    op: str,
+    k: int,
+    r: int,
+    kd: int,
+    dd: int,
+    kh: int,
+    hh: int,
+    raw_rows: list[tuple[int | None, int | None, int | None]],
+) -> None:
+    where = shape.format(op=op, k=k, r=r, kd=kd, dd=dd, kh=kh, hh=hh)
+    rows = [
+        {
+            "n": n,
+            "day": None if d is None else f"2026-03-{d:02d}",
+            "at": None
+            if h is None
+            else (NOW - timedelta(hours=h)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for n, d, h in raw_rows
+    ]
+    schema = Schema.of({"n": "integer", "day": "date", "at": "datetime"})
+    ctx = EvalContext(now=NOW)
+    direct = compile_expr(where, schema)
+    bound = bind(parse(f"count(hazard where {where})"), {}, ctx)  # type: ignore[arg-type]
+    rewritten = compile_expr(bound.where)  # type: ignore[arg-type]
+    for row in rows:
+        assert (direct.evaluate(row, ctx) is True) == (rewritten.evaluate(row, ctx) is True), (
+            where,
+            row,
+            unparse(bound.where),
+        )

@@ -23,11 +23,6 @@ def _items(value: Any) -> list[Any]:
     return as_list(value) or []
 
 
-def _same_list(args: Sequence[Type]) -> Type:
-    """the same list type as the first argument"""
-    return args[0] if args and isinstance(args[0], ListType) else ListType(ANY)
-
-
 def _element(args: Sequence[Type]) -> Type:
     """the element type of the list"""
     return args[0].item if args and isinstance(args[0], ListType) else ANY

@@ -23,6 +23,8 @@ WIRING.append(_flows)
 
 
 def wire(site: Site) -> Site:
+    import engine.runtime.definitions  # noqa: F401  (registers each engine's checker and publisher)
+
     for hook in WIRING:
         hook(site)
     return site

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.runtime.packs import Packs, load_pack
-from engine.runtime.packs.kinds import KINDS, CheckContext, canonical_json_text
+from engine.runtime.packs.kinds import KINDS, CheckContext, DefinitionSource, canonical_json_text
 from engine.runtime.site import Site
 from engine.store.definitions import DefinitionRepository
 from engine.store.models import Definition, Role
@@ -65,13 +65,13 @@ def write_pack(root: Path, version: str = "1.0.0", form: dict | None = None, flo
 def form_checker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stand-in for the form engine's checker: every field needs a key and a known type."""
 
-    def check(body: Any, file: str, context: CheckContext) -> list[Problem]:
+    def check(source: DefinitionSource, context: CheckContext) -> list[Problem]:
         return [Problem("test.bad_field", {"i": i}, path=f"fields[{i}]")
-                for i, f in enumerate(body.get("fields", [])) if "key" not in f or f.get("type") == "bogus"]
+                for i, f in enumerate(source.body.get("fields", [])) if "key" not in f or f.get("type") == "bogus"]
 
-    def check_flow(body: Any, file: str, context: CheckContext) -> list[Problem]:
-        if context.lookup("form", body["form"]) is None:
-            return [Problem("test.unknown_form", {"form": body["form"]}, path="form")]
+    def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+        if context.lookup("form", source.body["form"]) is None:
+            return [Problem("test.unknown_form", {"form": source.body["form"]}, path="form")]
         return []
 
     monkeypatch.setattr(KINDS["form"], "checker", check)

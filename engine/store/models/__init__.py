@@ -4,11 +4,12 @@ from engine.store.models.content import Counter, Definition, Record, StoredFile
 from engine.store.models.flows import StoredInstance, StoredTask
 from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
 from engine.store.models.packs import InstalledPack, PackConflict
-from engine.store.models.system import AuditEntry, InboxMessage, OutboxMessage, Timer
+from engine.store.models.system import AuditEntry, AuditHead, InboxMessage, OutboxMessage, Timer
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "AuditHead",
     "Counter",
     "Definition",
     "Delegation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from engine.config import Settings
@@ -13,9 +14,28 @@ from engine.runtime.site import Site
 WIRING: list[Callable[[Site], None]] = []
 
 
+def _notifications(site: Site) -> None:
+    from engine.runtime.notify.wiring import wire_notifications
+
+    wire_notifications(site)
+
+
+WIRING.append(_notifications)
+
+
+def _load_hook(spec: str) -> Callable[[Site], None]:
+    """'package.module:function' from the `wiring` setting (an integrator's own handlers)."""
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise ValueError(f"wiring hook {spec!r} must look like 'package.module:function'")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def wire(site: Site) -> Site:
     for hook in WIRING:
         hook(site)
+    for spec in site.settings.wiring:
+        _load_hook(spec)(site)
     return site
 
 

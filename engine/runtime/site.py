@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -28,17 +30,23 @@ from engine.store.db import Database
 from engine.store.directory import SqlDirectory
 from engine.store.timers import DueTimer, TimerRepository
 
+if TYPE_CHECKING:
+    from engine.runtime.notify import OutboxNotifier
+
 log = logging.getLogger("safeflow.runtime")
 
 EVENT_KIND = "event"
 TimerHandler = Callable[[Session, DueTimer, "Site"], None]
 EventListener = Callable[[Session, Event, "Site"], None]
+# A pump moves other queued work along on every tick (outbox delivery); returns how much it did.
+Pump = Callable[["Site"], int]
 
 
 @dataclass
 class TickReport:
     ran: int = 0
     failed: int = 0
+    pumped: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -72,6 +80,10 @@ class Site:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._listeners: dict[str, tuple[str, EventListener]] = {}
+        self._pumps: dict[str, Pump] = {}
+        # Called on wake() besides the embedded worker's event: under Celery, a hook that sends a
+        # tick to the broker so work committed now runs now, not at the next beat.
+        self.wakers: list[Callable[[], None]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,6 +94,10 @@ class Site:
     def register_timer_handler(self, kind_prefix: str, handler: TimerHandler) -> None:
         """Handle every timer whose kind equals or starts with `kind_prefix` + "." (longest wins)."""
         self._timer_handlers[kind_prefix] = handler
+
+    def register_pump(self, name: str, pump: Pump) -> None:
+        """Run `pump(site)` after the timers on every tick (e.g. deliver the outbox)."""
+        self._pumps[name] = pump
 
     def on_event(self, name: str, kind_prefix: str, listener: EventListener) -> None:
         """Register a named listener for events whose kind starts with `kind_prefix`."""
@@ -117,32 +133,61 @@ class Site:
     def directory(self, session: Session) -> SqlDirectory:
         return SqlDirectory(session)
 
+    def notifier(self, session: Session, *, suppress: bool = False) -> OutboxNotifier:
+        """The Notifier engines are handed: writes the outbox in `session`'s transaction."""
+        from engine.runtime.notify import OutboxNotifier
+
+        return OutboxNotifier(session, self.directory(session), locale=self.settings.locale, clock=self.clock,
+                              suppress=suppress, wake=self.wake)
+
     def migrate(self) -> None:
         migrate.upgrade(self.db.engine)
 
     # --- the tick -----------------------------------------------------------------------------
 
-    def tick(self, limit: int = 100) -> TickReport:
-        """Run the timers due now: claim a batch, run each handler in its own transaction."""
-        report = TickReport()
-        now = self.clock.now()
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.timer_lease_seconds)
+
+    def claim_timers(self, limit: int = 100, worker: str | None = None) -> list[DueTimer]:
         with self.session() as session:
-            due = timers.claim_due(session, self.worker_id, now, limit=limit)
-        for timer in due:
-            handler = self.handler_for(timer.kind)
-            try:
-                with self.session() as session:
-                    if handler is None:
-                        raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
-                    handler(session, timer, self)
-                    timers.finish(session, timer.id, self.worker_id)
-                report.ran += 1
-            except Exception as exc:  # a failing handler must not stop the others
-                log.exception("timer %s (%s) failed", timer.key, timer.kind)
+            return timers.claim_due(session, worker or self.worker_id, self.clock.now(), limit=limit,
+                                    lease=self.lease)
+
+    def run_timer(self, timer: DueTimer, worker: str | None = None, report: TickReport | None = None) -> bool:
+        """Run one claimed timer's handler; its effects and the `done` mark commit together."""
+        worker = worker or self.worker_id
+        handler = self.handler_for(timer.kind)
+        try:
+            with self.session() as session:
+                if handler is None:
+                    raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
+                handler(session, timer, self)
+                timers.finish(session, timer.id, worker)
+        except Exception as exc:  # a failing handler must not stop the others
+            log.exception("timer %s (%s) failed", timer.key, timer.kind)
+            if report is not None:
                 report.failed += 1
                 report.errors.append(f"{timer.key}: {exc}")
-                with self.session() as session:
-                    timers.fail(session, timer.id, self.worker_id, traceback.format_exc(), now=self.clock.now())
+            with self.session() as session:
+                timers.fail(session, timer.id, worker, traceback.format_exc(), now=self.clock.now())
+            return False
+        if report is not None:
+            report.ran += 1
+        return True
+
+    def tick(self, limit: int = 100) -> TickReport:
+        """Run the timers due now (claim a batch, each handler in its own transaction), then the
+        pumps (outbox delivery)."""
+        report = TickReport()
+        for timer in self.claim_timers(limit):
+            self.run_timer(timer, report=report)
+        for name, pump in list(self._pumps.items()):
+            try:
+                report.pumped += pump(self)
+            except Exception as exc:
+                log.exception("pump %s failed", name)
+                report.errors.append(f"{name}: {exc}")
         return report
 
     def drain(self, max_rounds: int = 100) -> TickReport:
@@ -153,7 +198,8 @@ class Site:
             total.ran += report.ran
             total.failed += report.failed
             total.errors.extend(report.errors)
-            if report.ran + report.failed == 0:
+            total.pumped += report.pumped
+            if report.ran + report.failed + report.pumped == 0:
                 break
         return total
 
@@ -161,6 +207,11 @@ class Site:
 
     def wake(self) -> None:
         self._wake.set()
+        for waker in self.wakers:
+            try:
+                waker()
+            except Exception:  # a broker hiccup must not fail the commit that woke us
+                log.exception("waking the workers failed")
 
     def start_worker(self) -> None:
         if self._thread is not None:

@@ -107,6 +107,14 @@ def claim_due(session: Session, worker: str, now: datetime, *, limit: int = 100,
     return sorted(due, key=lambda t: (t.due_at, t.id))
 
 
+def load_claimed(session: Session, timer_id: int, worker: str) -> DueTimer | None:
+    """The timer as claimed by `worker`, or None if that claim is over (done, or taken over)."""
+    row = session.get(Timer, timer_id)
+    if row is None or row.status != "running" or row.locked_by != worker:
+        return None
+    return DueTimer(row.id, row.kind, row.key, row.due_at, row.payload or {}, row.attempts)
+
+
 def finish(session: Session, timer_id: int, worker: str) -> bool:
     """Mark done, unless the handler re-armed the same key meanwhile (then it stays pending)."""
     result = session.execute(

@@ -2,6 +2,7 @@
 
 from engine.store.models.content import Counter, Definition, Record, StoredFile
 from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
+from engine.store.models.rules import RuleDedupe, RuleFiring, SensorReading
 from engine.store.models.system import AuditEntry, InboxMessage, OutboxMessage, Timer
 
 __all__ = [
@@ -17,6 +18,9 @@ __all__ = [
     "OutboxMessage",
     "Record",
     "Role",
+    "RuleDedupe",
+    "RuleFiring",
+    "SensorReading",
     "StoredFile",
     "Timer",
     "User",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import system
+from engine.commands import system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.command("serve")(system.serve)
+app.command("worker")(worker.worker)
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.user_app, name="user")
 app.add_typer(system.org_app, name="org")

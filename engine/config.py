@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("safeflow-data"), description="Uploaded files, SQLite database, secrets")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     broker_url: str = Field(default="", description="Celery broker (redis://…); empty = embedded worker")
+    celery_queue: str = Field(default="safeflow", description="Celery queue name (sites sharing one Redis differ)")
     timezone: str = Field(default="Asia/Shanghai", description="Site timezone for dates, schedules, calendars")
     locale: str = Field(default="zh-CN", description="Default locale: zh-CN or en")
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir if unset")

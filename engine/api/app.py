@@ -34,7 +34,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.site is None:
             app.state.site, _ = prepare_site(settings)
-        start = run_worker if run_worker is not None else site is None
+        # With a broker the Celery workers tick (`safeflow worker`); otherwise this process does.
+        start = run_worker if run_worker is not None else (site is None and not settings.broker_url)
         if start:
             app.state.site.start_worker()
         try:

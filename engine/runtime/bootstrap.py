@@ -20,7 +20,13 @@ def _notifications(site: Site) -> None:
     wire_notifications(site)
 
 
-WIRING.append(_notifications)
+def _broker(site: Site) -> None:
+    from engine.runtime.worker import wire_broker
+
+    wire_broker(site)
+
+
+WIRING.extend([_notifications, _broker])
 
 
 def _load_hook(spec: str) -> Callable[[Site], None]:

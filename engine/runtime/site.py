@@ -154,23 +154,34 @@ class Site:
             return timers.claim_due(session, worker or self.worker_id, self.clock.now(), limit=limit,
                                     lease=self.lease)
 
-    def run_timer(self, timer: DueTimer, worker: str | None = None, report: TickReport | None = None) -> bool:
-        """Run one claimed timer's handler; its effects and the `done` mark commit together."""
+    def run_timer(self, timer: DueTimer | int, worker: str | None = None, report: TickReport | None = None) -> bool:
+        """Run one claimed timer's handler; its effects and the `done` mark commit together.
+
+        The claim is re-read under a row lock first: a timer whose claim was taken over (its
+        lease ran out, another worker ran it) or already finished is skipped, so a redelivered
+        Celery task or a late worker never runs it a second time.
+        """
         worker = worker or self.worker_id
-        handler = self.handler_for(timer.kind)
+        timer_id = timer if isinstance(timer, int) else timer.id
+        label = str(timer_id)
         try:
             with self.session() as session:
+                due = timers.load_claimed(session, timer_id, worker, lock=True)
+                if due is None:
+                    return False
+                label = due.key
+                handler = self.handler_for(due.kind)
                 if handler is None:
-                    raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
-                handler(session, timer, self)
-                timers.finish(session, timer.id, worker)
+                    raise LookupError(f"no handler registered for timer kind {due.kind!r}")
+                handler(session, due, self)
+                timers.finish(session, due.id, worker)
         except Exception as exc:  # a failing handler must not stop the others
-            log.exception("timer %s (%s) failed", timer.key, timer.kind)
+            log.exception("timer %s failed", label)
             if report is not None:
                 report.failed += 1
-                report.errors.append(f"{timer.key}: {exc}")
+                report.errors.append(f"{label}: {exc}")
             with self.session() as session:
-                timers.fail(session, timer.id, worker, traceback.format_exc(), now=self.clock.now())
+                timers.fail(session, timer_id, worker, traceback.format_exc(), now=self.clock.now())
             return False
         if report is not None:
             report.ran += 1

@@ -107,9 +107,17 @@ def claim_due(session: Session, worker: str, now: datetime, *, limit: int = 100,
     return sorted(due, key=lambda t: (t.due_at, t.id))
 
 
-def load_claimed(session: Session, timer_id: int, worker: str) -> DueTimer | None:
-    """The timer as claimed by `worker`, or None if that claim is over (done, or taken over)."""
-    row = session.get(Timer, timer_id)
+def load_claimed(session: Session, timer_id: int, worker: str, *, lock: bool = False) -> DueTimer | None:
+    """The timer as claimed by `worker`, or None if that claim is over (done, or taken over).
+
+    With `lock`, the row stays locked until the caller's transaction ends: while a handler runs,
+    no other worker can take the timer over (their claim skips locked rows; SQLite's single
+    writer gives the same), so a lease that expires under a slow handler never runs it twice.
+    """
+    query = select(Timer).where(Timer.id == timer_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
     if row is None or row.status != "running" or row.locked_by != worker:
         return None
     return DueTimer(row.id, row.kind, row.key, row.due_at, row.payload or {}, row.attempts)

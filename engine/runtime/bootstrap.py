@@ -26,7 +26,13 @@ def _broker(site: Site) -> None:
     wire_broker(site)
 
 
-WIRING.extend([_notifications, _broker])
+def _ingest(site: Site) -> None:
+    from engine.runtime.ingest import wire_ingest
+
+    wire_ingest(site)
+
+
+WIRING.extend([_notifications, _broker, _ingest])
 
 
 def _load_hook(spec: str) -> Callable[[Site], None]:

@@ -64,7 +64,9 @@ class DurableEventSink:
         repo = TimerRepository(self.session, self.site.clock)
         names = self.site.listeners_for(event.kind)
         for name in names:
-            repo.schedule(EVENT_KIND, event.at, {"listener": name, "event": event.to_dict()},
+            # Due now, not at event.at: a reading stamped by a gateway whose clock runs ahead
+            # must not wait for that moment to be heard.
+            repo.schedule(EVENT_KIND, self.site.clock.now(), {"listener": name, "event": event.to_dict()},
                           key=f"event:{event_id}:{name}")
         if names and not self.session.info.get("safeflow_wake"):
             # Wake the worker once the rows are visible to it, i.e. after commit.

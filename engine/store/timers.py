@@ -56,6 +56,14 @@ class TimerRepository:
             existing.finished_at = None
         self.session.flush()
 
+    def ensure(self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str) -> bool:
+        """Arm `key` unless it is already waiting or running (a recurring job arms itself once)."""
+        status = self.session.execute(select(Timer.status).where(Timer.key == key)).scalar_one_or_none()
+        if status in ("pending", "running"):
+            return False
+        self.schedule(kind, due_at, payload, key)
+        return True
+
     def cancel(self, key: str) -> None:
         self.session.execute(
             update(Timer).where(Timer.key == key, Timer.status == "pending").values(status="cancelled")

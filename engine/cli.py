@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import system, worker
+from engine.commands import packs, system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -14,6 +14,7 @@ app.add_typer(system.db_app, name="db")
 app.add_typer(system.user_app, name="user")
 app.add_typer(system.org_app, name="org")
 app.add_typer(system.audit_app, name="audit")
+app.add_typer(packs.app, name="pack")
 
 
 def main() -> None:

@@ -66,6 +66,33 @@ class Directory(Protocol):
     def admins(self) -> list[int]: ...
 
 
+class _OrgTree(Protocol):
+    def person(self, user_id: int) -> Person | None: ...
+
+    def department_head(self, department_id: int) -> int | None: ...
+
+    def parent_department(self, department_id: int) -> int | None: ...
+
+
+def direct_manager(directory: _OrgTree, user_id: int) -> int | None:
+    """The person's own manager, else the head of their department — or of the nearest ancestor
+    department whose head is someone else (a department head reports to the level above)."""
+    person = directory.person(user_id)
+    if person is None:
+        return None
+    if person.manager_id is not None:
+        return person.manager_id
+    dept = person.department_id
+    seen: set[int] = set()
+    while dept is not None and dept not in seen:
+        seen.add(dept)
+        head = directory.department_head(dept)
+        if head is not None and head != user_id:
+            return head
+        dept = directory.parent_department(dept)
+    return None
+
+
 @dataclass
 class StaticDirectory:
     """An in-memory Directory, e.g. for `safeflow flow simulate --org ORG.json`."""
@@ -120,20 +147,7 @@ class StaticDirectory:
         return entry[0] if entry else None
 
     def manager_of(self, user_id: int) -> int | None:
-        person = self.people.get(user_id)
-        if person is None:
-            return None
-        if person.manager_id is not None:
-            return person.manager_id
-        dept = person.department_id
-        seen: set[int] = set()
-        while dept is not None and dept not in seen:
-            seen.add(dept)
-            head = self.department_head(dept)
-            if head is not None and head != user_id:
-                return head
-            dept = self.parent_department(dept)
-        return None
+        return direct_manager(self, user_id)
 
     def delegations_of(self, user_id: int) -> list[Delegation]:
         return [d for d in self.delegations if d.user_id == user_id]

@@ -111,3 +111,18 @@ def client(site: Site) -> Iterator[Any]:
 
     with TestClient(create_app(site=site, run_worker=False), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Typer CliRunner whose `safeflow` commands use this test's database, in English."""
+    from typer.testing import CliRunner
+
+    from engine.config import get_settings
+
+    monkeypatch.setenv("SAFEFLOW_DATABASE_URL", site.settings.effective_database_url)
+    monkeypatch.setenv("SAFEFLOW_DATA_DIR", str(site.settings.data_dir))
+    monkeypatch.setenv("SAFEFLOW_LOCALE", "en")
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.directory import Delegation, Person
+from engine.directory import Delegation, Person, direct_manager
 from engine.store.models import Delegation as DelegationRow
 from engine.store.models import Department, Membership, Role, User
 
@@ -61,20 +61,7 @@ class SqlDirectory:
         ).scalar_one_or_none()
 
     def manager_of(self, user_id: int) -> int | None:
-        user = self.session.get(User, user_id)
-        if user is None:
-            return None
-        if user.manager_id is not None:
-            return user.manager_id
-        dept = user.department_id
-        seen: set[int] = set()
-        while dept is not None and dept not in seen:
-            seen.add(dept)
-            head = self.department_head(dept)
-            if head is not None and head != user_id:
-                return head
-            dept = self.parent_department(dept)
-        return None
+        return direct_manager(self, user_id)
 
     def delegations_of(self, user_id: int) -> list[Delegation]:
         rows = self.session.execute(select(DelegationRow).where(DelegationRow.user_id == user_id)).scalars()

@@ -8,7 +8,6 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
-from engine.config import get_settings
 from engine.identity import org
 from engine.runtime.site import Site
 from engine.store import audit
@@ -82,35 +81,27 @@ def test_a_rolled_back_write_leaves_no_entry(site: Site) -> None:
     assert _verify(site).ok
 
 
-@pytest.fixture
-def cli_env(site: Site, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SAFEFLOW_DATABASE_URL", site.settings.effective_database_url)
-    monkeypatch.setenv("SAFEFLOW_DATA_DIR", str(site.settings.data_dir))
-    monkeypatch.setenv("SAFEFLOW_LOCALE", "en")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
-def test_safeflow_audit_verify_fails_and_names_the_tampered_entry(site: Site, cli_env: CliRunner) -> None:
+def test_safeflow_audit_verify_fails_and_names_the_tampered_entry(site: Site, cli: CliRunner) -> None:
     from engine.cli import app
 
     _entries(site, 4)
-    assert cli_env.invoke(app, ["audit", "verify"]).exit_code == 0
+    assert cli.invoke(app, ["audit", "verify"]).exit_code == 0
     with site.session() as session:
         session.execute(update(AuditEntry).where(AuditEntry.id == 2).values(diff={"after": {"name": "forged"}}))
-    result = cli_env.invoke(app, ["audit", "verify"])
+    result = cli.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "entry 2" in result.output
 
 
-def test_export_filters_by_actor_and_object(site: Site, cli_env: CliRunner, tmp_path: Path) -> None:
+def test_export_filters_by_actor_and_object(site: Site, cli: CliRunner, tmp_path: Path) -> None:
     from engine.cli import app
 
     make_user(site, "exported")
     _entries(site, 2)
     target = tmp_path / "audit.xlsx"
-    result = cli_env.invoke(app, ["audit", "export", str(target), "--object-type", "role"])
+    result = cli.invoke(app, ["audit", "export", str(target), "--object-type", "role"])
     assert result.exit_code == 0, result.output
     rows: list[Any] = list(load_workbook(target).active.iter_rows(values_only=True))
     assert rows[0][0] == "#" and [r[4] for r in rows[1:]] == ["role.create", "role.create"]

@@ -2,6 +2,7 @@
 
 from engine.store.models.content import Counter, Definition, Record, StoredFile
 from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
+from engine.store.models.packs import InstalledPack, PackConflict
 from engine.store.models.rules import RuleDedupe, RuleFiring, SensorReading
 from engine.store.models.system import AuditEntry, InboxMessage, OutboxMessage, Timer
 
@@ -14,8 +15,10 @@ __all__ = [
     "Department",
     "Grant",
     "InboxMessage",
+    "InstalledPack",
     "Membership",
     "OutboxMessage",
+    "PackConflict",
     "Record",
     "Role",
     "RuleDedupe",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.base import Base, utcnow
@@ -27,7 +27,9 @@ class Definition(Base):
     version: Mapped[int] = mapped_column(Integer)
     # draft | published | retired
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    body: Mapped[Any] = mapped_column(JSONDoc)
+    # Plain JSON (not JSONB) on PostgreSQL: it keeps the author's key order, so an exported pack
+    # is byte-identical to the files it was installed from.
+    body: Mapped[Any] = mapped_column(JSON)
     checksum: Mapped[str] = mapped_column(String(64))
     pack: Mapped[str | None] = mapped_column(String(64), index=True)
     note: Mapped[str | None] = mapped_column(Text)

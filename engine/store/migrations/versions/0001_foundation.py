@@ -181,7 +181,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('body', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('pack', sa.String(length=64), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),

@@ -1,0 +1,196 @@
+"""Text → checked AST → Python source → `compile()` → a function of (data, context).
+
+`compile_expr` is the one entry point other engines use; results are cached by text, schema
+fingerprint and options, so a form's formula is compiled once per form version. The generated
+function runs with no builtins but `type`, so even a bug in code generation cannot reach
+`open` or `__import__`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from threading import Lock
+from typing import Any
+
+from engine.expr import ast, runtime
+from engine.expr.aggregates import build_plan, run_aggregate
+from engine.expr.checker import Analysis, ResolveForm, analyse
+from engine.expr.codegen import CodeGen
+from engine.expr.context import EvalContext
+from engine.expr.errors import ExprError, raise_problems
+from engine.expr.functions.jsonlogic import truthy
+from engine.expr.parser import parse
+from engine.expr.types import Schema, Type
+
+_CATCH = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ArithmeticError,
+    RecursionError,
+    MemoryError,
+)
+_BASE_GLOBALS: dict[str, Any] = {
+    "__builtins__": {"type": type, "str": str},
+    "_rt": runtime,
+    "_date": date,
+    "_datetime": datetime,
+    "_NUMS": frozenset({int, float}),
+    "_truth": runtime.truth,
+    "_truthy": truthy,
+    "_Budget": runtime.Budget,
+    "_agg": run_aggregate,
+    "_ExprError": ExprError,
+    "_CATCH": _CATCH,
+}
+
+
+def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
+    lines = [f"def _expr({params}):"]
+    if gen.uses_budget:
+        lines.append("    _w = _Budget()")
+    lines += [
+        "    try:",
+        f"        return {body}",
+        "    except _ExprError:",
+        "        raise",
+        "    except _CATCH as _e:",
+        "        raise _rt.runtime_error(_e) from None",
+    ]
+    source = "\n".join(lines)
+    namespace = {**_BASE_GLOBALS, **gen.consts, **gen.functions}
+    name = "<expr " + hashlib.sha1(source.encode()).hexdigest()[:10] + ">"
+    code = compile(source, name, "exec")
+    exec(code, namespace)  # safe: generated from the AST, never user text
+    fn = namespace["_expr"]
+    fn.__source__ = source  # type: ignore[attr-defined]
+    return fn  # type: ignore[no-any-return]
+
+
+def compile_function(
+    nodes: Sequence[ast.Node], analysis: Analysis, *, scope_param: str
+) -> Callable[..., Any]:
+    """One function returning a tuple of several sub-expressions' values (aggregate plans)."""
+    gen = CodeGen(analysis, plan_for=lambda n: build_plan(n, analysis), scope_param=scope_param)
+    body = "(" + "".join(gen.expr(n) + ", " for n in nodes) + ")"
+    return _build(gen, body, f"d, c=None, {scope_param}=None")
+
+
+class CompiledExpr:
+    """A checked, compiled expression. `evaluate(data, ctx=None)` is the generated function
+    itself (no wrapper call), so a condition costs about what a hand-written lambda costs."""
+
+    __slots__ = (
+        "_explain_fn",
+        "_traced",
+        "aggregates",
+        "analysis",
+        "ast",
+        "evaluate",
+        "references",
+        "schema",
+        "source",
+        "text",
+        "type",
+    )
+
+    text: str
+    ast: ast.Node
+    type: Type
+    references: frozenset[str]
+    aggregates: tuple[ast.Aggregate, ...]
+    evaluate: Callable[..., Any]
+
+    def __init__(self, text: str, tree: ast.Node, analysis: Analysis) -> None:
+        self.text = text
+        self.ast = tree
+        self.analysis = analysis
+        self.schema = analysis.schema
+        self.type = analysis.type_of(tree)
+        self.references = frozenset(analysis.references)
+        self.aggregates = tuple(analysis.aggregates)
+        gen = CodeGen(analysis, plan_for=lambda n: build_plan(n, analysis))
+        body = gen.expr(tree)
+        self.evaluate = _build(gen, body, "d, c=None")
+        self.source: str = self.evaluate.__source__
+        self._explain_fn: Callable[..., Any] | None = None
+        self._traced: list[ast.Node] = []
+
+    def explain(self, data: Mapping[str, Any], ctx: EvalContext | None = None) -> Any:
+        """The value of every evaluated sub-expression, with its source span (see explain.py)."""
+        from engine.expr.explain import explain
+
+        if self._explain_fn is None:
+            gen = CodeGen(self.analysis, plan_for=lambda n: build_plan(n, self.analysis), trace=True)
+            body = gen.expr(self.ast)
+            self._traced = gen.traced
+            self._explain_fn = _build(gen, body, "d, c=None, _r=None")
+        return explain(self, self._explain_fn, self._traced, data, ctx)
+
+    def __repr__(self) -> str:
+        return f"CompiledExpr({self.text!r}, type={self.type})"
+
+
+_CACHE: OrderedDict[tuple[Any, ...], CompiledExpr] = OrderedDict()
+_CACHE_SIZE = 4096
+_LOCK = Lock()
+
+
+def check(
+    text_or_ast: str | ast.Node,
+    schema: Schema,
+    *,
+    expected: Type | None = None,
+    resolve_form: ResolveForm | None = None,
+) -> list[Any]:
+    """Every problem of an expression (syntax, names, types), as located Problems."""
+    text = text_or_ast if isinstance(text_or_ast, str) else None
+    try:
+        tree = parse(text_or_ast) if isinstance(text_or_ast, str) else text_or_ast
+    except ExprError as error:
+        return list(error.problems)
+    return analyse(tree, schema, text=text, expected=expected, resolve_form=resolve_form).problems
+
+
+def compile_expr(
+    text: str | ast.Node,
+    schema: Schema | None = None,
+    *,
+    resolve_form: ResolveForm | None = None,
+    expected: Type | None = None,
+) -> CompiledExpr:
+    """Check and compile; raises `ExprError` carrying every problem found."""
+    from engine.expr.types import OPEN
+
+    schema = schema or OPEN
+    if isinstance(text, ast.Node):
+        return _compile_tree(None, text, schema, resolve_form, expected)
+    key = (text, schema.fingerprint, str(expected), resolve_form)
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    compiled = _compile_tree(text, parse(text), schema, resolve_form, expected)
+    with _LOCK:
+        _CACHE[key] = compiled
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return compiled
+
+
+def _compile_tree(
+    text: str | None, tree: ast.Node, schema: Schema, resolve_form: ResolveForm | None, expected: Type | None
+) -> CompiledExpr:
+    analysis = analyse(tree, schema, text=text, expected=expected, resolve_form=resolve_form)
+    raise_problems(analysis.problems)
+    if text is None:
+        from engine.expr.unparse import unparse
+
+        text = unparse(tree)
+    return CompiledExpr(text, tree, analysis)

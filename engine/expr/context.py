@@ -1,0 +1,67 @@
+"""What an evaluation may see besides the record: the clock, the site timezone and business
+calendar, named scopes (`record`, a rule alias like `h`), and the two pluggable sources —
+`DataSource` for aggregates over stored records and `LookupSource` for dictionaries.
+
+A form formula gets no DataSource, so it can never reach the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from engine.expr.calendar import SITE_TZ, BusinessCalendar
+
+if TYPE_CHECKING:
+    from engine.expr.aggregates import BoundAggregate
+
+
+class DataSource(Protocol):
+    """Answers one aggregate (count/sum/avg/min/max/exists/consecutive) over stored records."""
+
+    def aggregate(self, bound: BoundAggregate) -> Any: ...
+
+
+class LookupSource(Protocol):
+    """LOOKUP(source, key[, field]): an entry of a dictionary or option list, or a field of it."""
+
+    def lookup(self, source: str, key: Any, field: str | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    now: datetime | None = None  # aware; None = the real clock when asked
+    tz: ZoneInfo = SITE_TZ
+    calendar: BusinessCalendar | None = None  # default: Mon–Fri in `tz`
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    data_source: DataSource | None = None
+    lookup: LookupSource | None = None
+
+    def __post_init__(self) -> None:
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("EvalContext.now must be timezone-aware")
+        if self.calendar is None:
+            object.__setattr__(self, "calendar", BusinessCalendar(tz=self.tz))
+
+    def current_time(self) -> datetime:
+        """Now, in the site timezone."""
+        return (self.now or datetime.now(self.tz)).astimezone(self.tz)
+
+    def today(self) -> date:
+        return self.current_time().date()
+
+    def business_calendar(self) -> BusinessCalendar:
+        return self.calendar or BusinessCalendar(tz=self.tz)
+
+    def with_variables(self, **variables: Any) -> EvalContext:
+        return replace(self, variables={**self.variables, **variables})
+
+
+DEFAULT_CONTEXT = EvalContext()
+
+
+def context_or_default(ctx: EvalContext | None) -> EvalContext:
+    return DEFAULT_CONTEXT if ctx is None else ctx

@@ -1,0 +1,246 @@
+"""Running a form's logic over one record: visibility, defaults and formulas in dependency
+order, then the states (required, read-only) and rules that depend on the final values.
+
+Values are the stored JSON forms throughout, except durations, which the expression language
+reads as timedeltas (converted on the way in and back on the way out). A hidden field keeps no
+value. Expressions that fail at run time (a division by zero in a formula) become located
+problems, never 500s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.errors import Problem
+from engine.expr import CompiledExpr, EvalContext, ExprError
+from engine.expr.values import CalendarDuration, format_datetime_utc
+from engine.forms.fieldtypes import FieldBase, FieldError
+from engine.forms.fieldtypes.choice import _Choice
+from engine.forms.fieldtypes.numbers import round_to
+from engine.forms.fieldtypes.subtable import SubtableField
+from engine.forms.fieldtypes.temporal import DurationField
+from engine.forms.logic import NO_DEFAULT, Logic, Step
+
+
+@dataclass
+class FieldState:
+    visible: bool = True
+    required: bool = False
+    readonly: bool = False
+    options: list[str] | None = None  # the options still offered, when a filter applies
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"visible": self.visible, "required": self.required, "readonly": self.readonly}
+        if self.options is not None:
+            out["options"] = self.options
+        return out
+
+
+@dataclass
+class Evaluation:
+    data: dict[str, Any]
+    states: dict[str, FieldState] = field(default_factory=dict)  # "score", "measures[2].cost"
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _truth(expr: CompiledExpr, data: Any, ctx: EvalContext, where: str, problems: list[Problem]) -> bool:
+    try:
+        return expr.evaluate(data, ctx) is True
+    except ExprError as error:
+        problems.append(_failure(error, where, expr))
+        return False
+
+
+def _failure(error: ExprError, where: str, expr: CompiledExpr) -> Problem:
+    detail = {"en": error.message("en"), "zh-CN": error.message("zh-CN")}
+    return Problem("record.expr_failed", {"expr": expr.text, "detail": detail}, path=where)
+
+
+def to_stored(value: Any) -> Any:
+    """A runtime value as stored JSON (durations stay timedelta until `_durations_out`)."""
+    if value is None or isinstance(value, bool | int | str | timedelta):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return format_datetime_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, CalendarDuration):
+        return value.approx()
+    if isinstance(value, list | tuple):
+        return [to_stored(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_stored(v) for k, v in value.items()}
+    return str(value)
+
+
+class Runner:
+    """One evaluation of a compiled form over `data` (mutated in place)."""
+
+    def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
+                 present: set[str], duration_keys: tuple[set[str], dict[str, set[str]]]) -> None:
+        self.logic = logic
+        self.data = data
+        self.ctx = ctx
+        self.creating = creating
+        self.present = present  # names given a value by the client: "title", "measures.qty@3"
+        self.top_durations, self.row_durations = duration_keys
+        self.result = Evaluation(data=data)
+        self.row_ctx: dict[str, EvalContext] = {}
+
+    def run(self) -> Evaluation:
+        self._durations_in()
+        hidden_tables: set[str] = set()
+        for step in self.logic.steps:
+            if step.subtable is None:
+                self._top(step)
+                if isinstance(step.field, SubtableField) and not self.result.states[step.name].visible:
+                    hidden_tables.add(step.name)
+            elif step.subtable not in hidden_tables:
+                self._rows(step)
+        self._durations_out()
+        return self.result
+
+    # --- values -------------------------------------------------------------------------------
+
+    def _top(self, step: Step) -> None:
+        key = step.field.key
+        visible = all(_truth(v, self.data, self.ctx, step.path, self.result.problems) for v in step.visible)
+        self.result.states[key] = FieldState(visible=visible)
+        if not visible:
+            self.data.pop(key, None)
+            return
+        value = self._value(step, self.data, self.ctx, key in self.present, key)
+        if value is not _KEEP:
+            self.data[key] = value
+
+    def _rows(self, step: Step) -> None:
+        rows = self.data.get(step.subtable or "")
+        if not rows:
+            return
+        ctx = self.row_ctx.get(step.subtable or "")
+        if ctx is None:
+            ctx = self.row_ctx[step.subtable or ""] = self.ctx.with_variables(record=self.data)
+        key = step.field.key
+        problems = self.result.problems
+        states = self.result.states
+        for index, row in enumerate(rows):
+            where = f"{step.subtable}[{index}].{key}"
+            visible = True
+            for condition in step.visible:
+                if not _truth(condition, row, ctx, where, problems):
+                    visible = False
+                    break
+            states[where] = FieldState(visible=visible)
+            if not visible:
+                row.pop(key, None)
+                continue
+            value = self._value(step, row, ctx, f"{step.name}@{index}" in self.present, where)
+            if value is not _KEEP:
+                row[key] = value
+
+    def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str) -> Any:
+        if step.formula is not None:
+            try:
+                result = to_stored(step.formula.evaluate(scope, ctx))
+            except ExprError as error:
+                self.result.problems.append(_failure(error, where, step.formula))
+                return None
+            return round_result(result, step.decimals)
+        if not self.creating or given or scope.get(step.field.key) is not None:
+            return _KEEP
+        if step.default_value is not NO_DEFAULT:
+            raw = step.default_value
+        elif step.default is not None:
+            try:
+                raw = to_stored(step.default.evaluate(scope, ctx))
+            except ExprError as error:
+                self.result.problems.append(_failure(error, where, step.default))
+                return _KEEP
+        else:
+            return _KEEP
+        try:
+            value = step.field.coerce(raw.total_seconds() if isinstance(raw, timedelta) else raw)
+        except FieldError:
+            return _KEEP
+        return timedelta(seconds=value) if isinstance(step.field, DurationField) and value is not None else value
+
+    # --- durations ----------------------------------------------------------------------------
+
+    def _durations_in(self) -> None:
+        for key in self.top_durations:
+            if isinstance(self.data.get(key), int | float):
+                self.data[key] = timedelta(seconds=self.data[key])
+        for table, keys in self.row_durations.items():
+            for row in self.data.get(table) or ():
+                for key in keys:
+                    if isinstance(row.get(key), int | float):
+                        row[key] = timedelta(seconds=row[key])
+
+    def _durations_out(self) -> None:
+        def plain(value: Any) -> Any:
+            return round(value.total_seconds()) if isinstance(value, timedelta) else value
+
+        for key, value in list(self.data.items()):
+            if isinstance(value, timedelta):
+                self.data[key] = plain(value)
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for row in value:
+                    for k, v in row.items():
+                        if isinstance(v, timedelta):
+                            row[k] = plain(v)
+
+
+def round_result(value: Any, decimals: int | None) -> Any:
+    if decimals is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return round_to(value, decimals)
+
+
+class _Keep:
+    pass
+
+
+_KEEP = _Keep()
+
+
+def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
+             present: Iterable[str] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
+             ) -> Evaluation:
+    """Visibility, defaults and formulas, in dependency order; then required / read-only states
+    and the option filters, on the final values."""
+    runner = Runner(logic, data, ctx, creating=creating, present=set(present), duration_keys=durations)
+    result = runner.run()
+    for step in logic.steps:
+        if step.subtable is None:
+            _states(step, data, ctx, result, step.field.key, step.field.key)
+        else:
+            row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
+            for index, row in enumerate(data.get(step.subtable) or ()):
+                where = f"{step.subtable}[{index}].{step.field.key}"
+                _states(step, row, row_ctx, result, step.field.key, where, scope_data=row)
+    return result
+
+
+def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,
+            scope_data: dict[str, Any] | None = None) -> None:
+    state = result.states.setdefault(where, FieldState())
+    if not state.visible:
+        return
+    field: FieldBase = step.field
+    state.required = field.required or (step.required_if is not None and
+                                        _truth(step.required_if, scope, ctx, where, result.problems))
+    state.readonly = field.readonly or field.computed or (
+        step.readonly_if is not None and _truth(step.readonly_if, scope, ctx, where, result.problems))
+    if step.options_filter is not None and isinstance(field, _Choice):
+        offered = []
+        for option in field.options:
+            facts = {"value": option.value, "label": option.text(), "parent": option.parent, **option.data}
+            if _truth(step.options_filter, scope, ctx.with_variables(option=facts), where, result.problems):
+                offered.append(option.value)
+        state.options = offered

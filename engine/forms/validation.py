@@ -1,0 +1,308 @@
+"""Validating a record write: every problem of every field, in one pass.
+
+Order: refuse writes to fields the caller may not write (permissions, read-only, per flow node);
+coerce each given value by its field type; run the form's logic (visibility, defaults,
+formulas); then check what is left — required fields that are visible, the JSON Schema of the
+form (draft 2020-12, with `jsonschema`), each type's own checks (ID-card checksums, option
+trees), `validate` rules and option filters. Problems are collected for every field and every
+sub-table cell, never first-error-only; a value that failed coercion is not reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import i18n
+from engine.errors import Problem
+from engine.expr import EvalContext
+from engine.forms.compiled import CompiledForm
+from engine.forms.evaluate import Evaluation, evaluate
+from engine.forms.fieldtypes import FieldBase, FieldError, ValueContext
+from engine.forms.fieldtypes.subtable import SubtableField
+from engine.forms.permissions import FieldPermissions
+
+
+@dataclass
+class Prepared:
+    """The outcome: the data to store (computed values filled in), the problems, the writes the
+    caller was not allowed to make, each field's state and the keys whose values changed."""
+
+    data: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    forbidden: list[Problem] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    changed: list[str] = field(default_factory=list)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _error(exc: FieldError, path: str) -> Problem:
+    return Problem(exc.code, exc.params, path=path)
+
+
+def _copy(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (data or {}).items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            out[key] = [dict(row) for row in value]
+        else:
+            out[key] = value
+    return out
+
+
+class _Intake:
+    """Step one: which given values may be written, coerced to their stored form."""
+
+    def __init__(self, compiled: CompiledForm, before: Mapping[str, Any] | None, perms: FieldPermissions,
+                 ctx: ValueContext, *, creating: bool, keep_computed: bool) -> None:
+        self.definition = compiled.definition
+        self.before = before or {}
+        self.perms = perms
+        self.ctx = ctx
+        self.creating = creating
+        self.keep_computed = keep_computed
+        self.problems: list[Problem] = []
+        self.forbidden: list[Problem] = []
+        self.bad: set[str] = set()
+        self.present: set[str] = set()
+
+    def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
+        for key, raw in incoming.items():
+            item = self.definition.field(key)
+            if item is None:
+                self.problems.append(Problem("record.unknown_field", {"name": key}, path=key))
+                continue
+            if item.computed and not (self.keep_computed and item.type == "serial"):
+                continue  # the server computes it, whatever was sent
+            value = self._coerce(item, raw, key)
+            if key in self.bad:
+                continue
+            if not self._writable(item, key, value):
+                continue
+            data[key] = value
+            self.present.add(key)
+
+    def _writable(self, item: FieldBase, key: str, value: Any) -> bool:
+        locked = self.perms.locks(key) or item.readonly
+        if not locked:
+            return True
+        if not self.creating and _same(value, self.before.get(key)):
+            return False  # an unchanged echo of a locked value is fine; nothing to write
+        if self.creating and _empty(value):
+            return False
+        self.forbidden.append(Problem("record.field_locked", {"name": item.title()}, path=key))
+        return False
+
+    def _coerce(self, item: FieldBase, raw: Any, path: str) -> Any:
+        try:
+            value = item.coerce(raw, self.ctx)
+        except FieldError as exc:
+            self.problems.append(_error(exc, path))
+            self.bad.add(path)
+            return None
+        if isinstance(item, SubtableField) and value is not None:
+            return [self._row(item, row, f"{path}[{i}]", i) for i, row in enumerate(value)]
+        return value
+
+    def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        columns = {f.key: f for f in table.value_fields()}
+        for key, raw in row.items():
+            column = columns.get(key)
+            where = f"{path}.{key}"
+            if column is None:
+                self.problems.append(Problem("record.unknown_field", {"name": key}, path=where))
+                continue
+            if column.computed:
+                continue
+            value = self._coerce(column, raw, where)
+            if where in self.bad:
+                continue
+            out[key] = value
+            self.present.add(f"{table.key}.{key}@{index}")
+        return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _empty(a) and _empty(b):
+        return True
+    return a == b
+
+
+def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapping[str, Any] | None = None,
+            permissions: FieldPermissions | None = None, value_ctx: ValueContext | None = None,
+            eval_ctx: EvalContext | None = None, keep_computed: bool = False) -> Prepared:
+    """Validate a create (`before` is None) or an update (a PATCH over `before`)."""
+    creating = before is None
+    perms = permissions or FieldPermissions()
+    ctx = value_ctx or ValueContext()
+    ectx = eval_ctx or EvalContext()
+    if not isinstance(incoming, Mapping):
+        return Prepared(data={}, problems=[Problem("record.not_object")])
+    intake = _Intake(compiled, before, perms, ctx, creating=creating, keep_computed=keep_computed)
+    data = _copy(before)
+    intake.take(incoming, data)
+    result = evaluate(compiled.logic, data, ectx, creating=creating, present=intake.present,
+                      durations=compiled.durations)
+    problems = intake.problems + result.problems
+    bad = set(intake.bad)
+    problems += _readonly_if(compiled, intake, before, data, result, ectx)
+    problems += _required(compiled, data, result, perms, bad)
+    problems += _schema(compiled, data, bad)
+    problems += _type_checks(compiled, data, bad)
+    problems += _rules(compiled, data, result, ectx, bad)
+    changed = [] if creating else [k for k in sorted(set(data) | set(before or {}))
+                                   if not _same(data.get(k), (before or {}).get(k))]
+    return Prepared(data=data, problems=problems, forbidden=intake.forbidden, evaluation=result, changed=changed)
+
+
+def _readonly_if(compiled: CompiledForm, intake: _Intake, before: Mapping[str, Any] | None, data: dict[str, Any],
+                 result: Evaluation, ctx: EvalContext) -> list[Problem]:
+    problems = []
+    for step in compiled.logic.steps:
+        if step.readonly_if is None or step.subtable is not None or step.field.key not in intake.present:
+            continue
+        key = step.field.key
+        if before is None:
+            locked = result.states.get(key) is not None and result.states[key].readonly
+        else:
+            if _same(data.get(key), before.get(key)):
+                continue
+            try:
+                locked = step.readonly_if.evaluate(dict(before), ctx) is True
+            except Exception:  # an old record the rule cannot read: do not lock on a failure
+                locked = False
+        if locked:
+            problems.append(Problem("record.field_readonly", {"name": step.field.title()}, path=key))
+    return problems
+
+
+def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, perms: FieldPermissions,
+              bad: set[str]) -> list[Problem]:
+    problems = []
+    for step in compiled.logic.steps:
+        item = step.field
+        if item.computed:
+            continue
+        if step.subtable is None:
+            state = result.states.get(item.key)
+            needed = state is not None and state.visible and (state.required or item.key in perms.required)
+            if needed and item.key not in bad and _empty(data.get(item.key)):
+                problems.append(Problem("field.required", {}, path=item.key))
+            continue
+        for index, row in enumerate(data.get(step.subtable) or ()):
+            where = f"{step.subtable}[{index}].{item.key}"
+            state = result.states.get(where)
+            if state is not None and state.visible and state.required and where not in bad and _empty(row.get(item.key)):
+                problems.append(Problem("field.required", {}, path=where))
+    return problems
+
+
+_SCHEMA_CODES = {"MaxLength": "field.too_long", "MinLength": "field.too_short", "Minimum": "field.below_min",
+                 "Maximum": "field.above_max", "MinItems": "field.too_few", "MaxItems": "field.too_many",
+                 "Pattern": "field.pattern", "UniqueItems": "field.duplicate_item"}
+
+
+def _schema(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
+    problems = []
+    for error in compiled.validator.iter_errors(data):
+        path = _path(error.instance_path)
+        if any(path == b or path.startswith(b + ".") or path.startswith(b + "[") for b in bad):
+            continue
+        kind = type(error.kind).__name__
+        if kind in _SCHEMA_CODES:
+            limit = getattr(error.kind, "limit", None)
+            problems.append(Problem(_SCHEMA_CODES[kind], {"limit": limit}, path=path or None))
+        elif kind == "Enum":
+            options = ", ".join(str(v) for v in (getattr(error.kind, "options", None) or []) if v is not None)
+            problems.append(Problem("field.not_option", {"value": error.instance, "options": options}, path=path))
+        elif kind == "AdditionalProperties":
+            names = getattr(error.kind, "unexpected", None) or [""]
+            for name in names:
+                where = f"{path}.{name}" if path else name
+                problems.append(Problem("record.unknown_field", {"name": name}, path=where))
+        else:
+            problems.append(Problem("field.invalid", {"detail": error.message}, path=path or None))
+    return problems
+
+
+def _path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
+    problems = []
+    for item in compiled.definition.value_fields():
+        value = data.get(item.key)
+        if value is None or item.key in bad:
+            continue
+        if isinstance(item, SubtableField):
+            if not isinstance(value, list):
+                continue
+            for index, row in enumerate(value):
+                for column in item.value_fields():
+                    where = f"{item.key}[{index}].{column.key}"
+                    cell = row.get(column.key) if isinstance(row, dict) else None
+                    if cell is not None and where not in bad:
+                        problems += [_error(e, where) for e in column.check(cell)]
+            continue
+        problems += [_error(e, item.key) for e in item.check(value)]
+    return problems
+
+
+def _rules(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, ctx: EvalContext,
+           bad: set[str]) -> list[Problem]:
+    """`validate` rules of visible fields that have a value, and option filters."""
+    problems: list[Problem] = []
+    row_ctx: dict[str, EvalContext] = {}
+    for step in compiled.logic.steps:
+        if not step.checks and step.options_filter is None:
+            continue
+        if step.subtable is None:
+            scopes = [(step.field.key, data, ctx)]
+        else:
+            rctx = row_ctx.setdefault(step.subtable, ctx.with_variables(record=data))
+            scopes = [(f"{step.subtable}[{i}].{step.field.key}", row, rctx)
+                      for i, row in enumerate(data.get(step.subtable) or ())]
+        for where, scope, sctx in scopes:
+            state = result.states.get(where)
+            value = scope.get(step.field.key)
+            if where in bad or value is None or (state is not None and not state.visible):
+                continue
+            for rule in step.checks:
+                try:
+                    ok = rule.expr.evaluate(scope, sctx) is True
+                except Exception as exc:  # a rule that cannot be evaluated refuses, with why
+                    problems.append(Problem("record.expr_failed", {"expr": rule.expr.text, "detail": str(exc)},
+                                            path=where))
+                    continue
+                if not ok:
+                    problems.append(Problem("record.check", {"message": rule.message}, path=where))
+            if state is not None and state.options is not None:
+                values = value if isinstance(value, list) else [value]
+                for chosen in values:
+                    if chosen not in state.options:
+                        problems.append(Problem("field.option_filtered", {"value": chosen}, path=where))
+    return problems
+
+
+i18n.register_messages(
+    {
+        "record.invalid": {"zh-CN": "记录有 {count} 处问题", "en": "The record has {count} problem(s)"},
+        "record.not_object": {"zh-CN": "记录数据应为 JSON 对象", "en": "Record data is a JSON object"},
+        "record.unknown_field": {"zh-CN": "表单中没有字段“{name}”", "en": "The form has no field “{name}”"},
+        "record.field_locked": {"zh-CN": "无权修改字段“{name}”", "en": "You may not change the field “{name}”"},
+        "record.fields_locked": {"zh-CN": "无权修改 {count} 个字段", "en": "You may not change {count} field(s)"},
+        "record.field_readonly": {"zh-CN": "字段“{name}”当前不可修改", "en": "The field “{name}” cannot be changed now"},
+        "record.check": {"zh-CN": "{message}", "en": "{message}"},
+        "record.expr_failed": {"zh-CN": "表达式 {expr} 计算失败：{detail}",
+                               "en": "The expression {expr} failed: {detail}"},
+    }
+)

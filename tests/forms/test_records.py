@@ -1,0 +1,84 @@
+"""The record service as a library: create, read, update with row versions, delete, restore."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import Conflict, InvalidInput
+from engine.events import CollectingSink
+from engine.forms.records import RecordService
+from engine.runtime.site import Site
+from engine.store import audit
+from tests.forms.support import HAZARD, publish_form, records
+
+
+def test_create_computes_formulas_defaults_and_serial_on_the_server(site: Site) -> None:
+    publish_form(site, HAZARD)
+    with site.session() as session:
+        view = records(site, session).create("hazard", {
+            "title": "Oil leak", "l": 3, "e": 6, "c": 7, "score": 1,
+            "measures": [{"action": "Clean", "qty": 2, "price": "12.5", "cost": 999}]})
+    assert view.data["score"] == 126
+    assert view.data["measures"][0]["cost"] == 25.0
+    assert view.data["total"] == 25.0
+    assert view.data["level"] == "general"
+    assert view.data["no"].startswith("HZ-") and view.data["no"].endswith("-0001")
+    assert "due" not in view.data
+
+
+def test_every_bad_field_is_reported_at_once_and_nothing_is_written(site: Site) -> None:
+    publish_form(site, HAZARD)
+    with pytest.raises(InvalidInput) as caught, site.session() as session:
+        records(site, session).create("hazard", {
+            "level": "catastrophic", "l": "many", "e": 11, "nope": 1,
+            "measures": [{"qty": 1}, {"action": "x", "qty": -1}]})
+    paths = {(p.path, p.code) for p in caught.value.problems}
+    assert ("title", "field.required") in paths
+    assert ("level", "field.not_option") in paths
+    assert ("l", "field.type") in paths
+    assert ("e", "field.above_max") in paths
+    assert ("nope", "record.unknown_field") in paths
+    assert ("measures[0].action", "field.required") in paths
+    assert ("measures[0].price", "field.required") in paths
+    assert ("measures[1].qty", "field.below_min") in paths
+    with site.session() as session:
+        assert records(site, session).list("hazard")[0] == []
+
+
+def test_a_stale_row_version_is_a_conflict(site: Site) -> None:
+    publish_form(site, HAZARD)
+    with site.session() as session:
+        view = records(site, session).create("hazard", {"title": "a"})
+    with site.session() as session:
+        updated = records(site, session).update("hazard", view.id, {"title": "b"}, row_version=view.row_version)
+    assert updated.row_version == view.row_version + 1
+    with pytest.raises(Conflict), site.session() as session:
+        records(site, session).update("hazard", view.id, {"title": "c"}, row_version=view.row_version)
+
+
+def test_update_emits_the_changed_fields_with_their_old_values(site: Site) -> None:
+    publish_form(site, HAZARD)
+    sink = CollectingSink()
+    with site.session() as session:
+        service = RecordService(session, sink, tz=site.settings.tz)
+        view = service.create("hazard", {"title": "a", "l": 1, "e": 1, "c": 1})
+        service.update("hazard", view.id, {"l": 2})
+    created, updated = sink.events
+    assert created.kind == "record.created" and created.record_id == view.id
+    assert updated.kind == "record.updated"
+    assert set(updated.changed) == {"l", "score"}
+    assert updated.before == {"l": 1, "score": 1}
+
+
+def test_delete_and_restore_are_audited(site: Site) -> None:
+    publish_form(site, HAZARD)
+    with site.session() as session:
+        service = records(site, session)
+        view = service.create("hazard", {"title": "a"})
+        service.delete("hazard", view.id)
+        assert service.list("hazard")[0] == []
+        service.restore("hazard", view.id)
+        assert [r.id for r in service.list("hazard")[0]] == [view.id]
+    with site.session() as session:
+        actions = [e.action for e in audit.query(session, object_type="record")]
+    assert actions == ["record.create", "record.delete", "record.restore"]

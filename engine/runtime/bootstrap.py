@@ -14,6 +14,15 @@ from engine.runtime.site import Site
 WIRING: list[Callable[[Site], None]] = []
 
 
+def _flows(site: Site) -> None:
+    from engine.runtime.flows import wire_flows
+
+    wire_flows(site)
+
+
+WIRING.append(_flows)
+
+
 def _notifications(site: Site) -> None:
     from engine.runtime.notify.wiring import wire_notifications
 

@@ -1,6 +1,7 @@
 """All tables of the store. Engines add their own modules here (flows, rules, reports)."""
 
 from engine.store.models.content import Counter, Definition, Record, StoredFile
+from engine.store.models.flows import StoredInstance, StoredTask
 from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
 from engine.store.models.packs import InstalledPack, PackConflict
 from engine.store.models.rules import RuleDedupe, RuleFiring, SensorReading
@@ -25,6 +26,8 @@ __all__ = [
     "RuleFiring",
     "SensorReading",
     "StoredFile",
+    "StoredInstance",
+    "StoredTask",
     "Timer",
     "User",
 ]

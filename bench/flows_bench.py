@@ -1,0 +1,240 @@
+"""Flow engine benchmark: the same permit approval process, three ways, in one run.
+
+    fill → exclusive gateway on the level → countersign of two (l1) or one approval (l2)
+         → final check → end
+
+1. SafeFlow's engine in memory (the flow imported from bench/permit.bpmn);
+2. SpiffWorkflow 3.x running bench/permit.bpmn;
+3. a hand-written Python state machine for exactly this process (the floor).
+
+Prints instances/s and the ratios, then persisted task completions/s on SQLite (and PostgreSQL
+when SAFEFLOW_BENCH_DATABASE_URL or SAFEFLOW_TEST_DATABASE_URL is set), next to SpiffWorkflow's
+serialize + deserialize round trip per step. Run: `python bench/flows_bench.py [N]`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.directory import StaticDirectory
+from engine.flows import Action, FlowEngine, MemoryCatalog, MemoryFlowStore
+from engine.flows.bpmn_import import import_bpmn
+from engine.flows.persistence import SqlFlowStore
+
+BPMN_FILE = Path(__file__).with_name("permit.bpmn")
+ORG = {"users": [{"id": i, "username": n} for i, n in enumerate(["app", "w1", "w2", "s1", "chk"], start=1)]}
+APP, W1, W2, S1, CHK = 1, 2, 3, 4, 5
+LEVELS = ("l1", "l2")
+
+
+# -- 1. SafeFlow ------------------------------------------------------------------------------
+
+def safeflow_engine(store: Any = None) -> FlowEngine:
+    definition = import_bpmn(BPMN_FILE.read_bytes(), key="permit").definition
+    return FlowEngine(store=store or MemoryFlowStore(), catalog=MemoryCatalog([definition]),
+                      directory=StaticDirectory.from_dict(ORG))
+
+
+def safeflow_instance(engine: FlowEngine, level: str) -> int:
+    """Start, then complete each open task as its assignee until the instance ends; returns completions."""
+    inst = engine.start("permit", {}, APP)
+    done = 0
+    first = True
+    while inst.status == "running":
+        task = next(t for t in inst.tasks.values() if t.status == "open")
+        data = {"level": level} if first else None
+        first = False
+        inst = engine.act(task.id, Action("submit" if task.kind == "fill" else "approve", task.assignee, data=data))
+        done += 1
+    assert inst.status == "completed", inst.status
+    return done
+
+
+def run_safeflow(n: int) -> float:
+    engine = safeflow_engine()
+    safeflow_instance(engine, "l1")  # compile outside the clock
+    start = time.perf_counter()
+    for i in range(n):
+        safeflow_instance(engine, LEVELS[i % 2])
+    return time.perf_counter() - start
+
+
+# -- 2. SpiffWorkflow -------------------------------------------------------------------------
+
+def spiff_spec() -> Any:
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+
+    parser = BpmnParser()
+    parser.add_bpmn_file(str(BPMN_FILE))
+    return parser.get_spec("permit")
+
+
+def spiff_instance(spec: Any, level: str, roundtrip: Any = None) -> int:
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    workflow = BpmnWorkflow(spec)
+    workflow.do_engine_steps()
+    done = 0
+    while not workflow.is_completed():
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        if task.task_spec.name == "fill":
+            task.data["level"] = level
+        task.run()
+        workflow.do_engine_steps()
+        done += 1
+        if roundtrip is not None:
+            workflow = roundtrip(workflow)
+    return done
+
+
+def run_spiff(n: int) -> float:
+    spec = spiff_spec()
+    spiff_instance(spec, "l1")
+    start = time.perf_counter()
+    for i in range(n):
+        spiff_instance(spec, LEVELS[i % 2])
+    return time.perf_counter() - start
+
+
+def spiff_roundtrip_per_step(n: int) -> float:
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+
+    serializer = BpmnWorkflowSerializer()
+    spec = spiff_spec()
+
+    def roundtrip(workflow: Any) -> Any:
+        return serializer.deserialize_json(serializer.serialize_json(workflow))
+
+    steps = 0
+    start = time.perf_counter()
+    for i in range(n):
+        steps += spiff_instance(spec, LEVELS[i % 2], roundtrip)
+    return (time.perf_counter() - start) / steps
+
+
+# -- 3. the hand-written floor ----------------------------------------------------------------
+
+class PermitMachine:
+    """Exactly this process and nothing else: the floor no engine can beat."""
+
+    __slots__ = ("level", "pending", "state")
+
+    def __init__(self) -> None:
+        self.state = "fill"
+        self.pending: set[str] = set()
+        self.level = ""
+
+    def submit(self, level: str) -> None:
+        self.level = level
+        if level == "l1":
+            self.state, self.pending = "countersign", {"w1", "w2"}
+        else:
+            self.state = "single"
+
+    def approve(self, who: str) -> None:
+        if self.state == "countersign":
+            self.pending.discard(who)
+            if not self.pending:
+                self.state = "final"
+        elif self.state == "single":
+            self.state = "final"
+        elif self.state == "final":
+            self.state = "done"
+
+
+def run_machine(n: int) -> float:
+    start = time.perf_counter()
+    for i in range(n):
+        machine = PermitMachine()
+        machine.submit(LEVELS[i % 2])
+        if machine.state == "countersign":
+            machine.approve("w1")
+            machine.approve("w2")
+        else:
+            machine.approve("s1")
+        machine.approve("chk")
+        assert machine.state == "done"
+    return time.perf_counter() - start
+
+
+# -- persisted ----------------------------------------------------------------------------------
+
+def persisted_completions_per_second(url: str, n: int) -> float:
+    from engine.store import migrate
+    from engine.store.db import Database
+
+    database = Database(url)
+    migrate.upgrade(database.engine)
+    engine = safeflow_engine(SqlFlowStore(database=database))
+    safeflow_instance(engine, "l1")
+    completions = 0
+    start = time.perf_counter()
+    for i in range(n):
+        completions += safeflow_instance(engine, LEVELS[i % 2])
+    elapsed = time.perf_counter() - start
+    database.dispose()
+    return completions / elapsed
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("SAFEFLOW_BENCH_DATABASE_URL") or os.environ.get("SAFEFLOW_TEST_DATABASE_URL")
+    if not url:
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_flows_bench"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def main(argv: list[str]) -> None:
+    n = int(argv[0]) if argv else 2000
+    gc.collect()
+    ours = n / run_safeflow(n)
+    spiff = n / run_spiff(n)
+    floor = n / run_machine(n)
+    print(f"permit process, {n} instances each (half countersign of two, half single approval)")
+    print(f"  SafeFlow engine (memory)     {ours:>12,.0f} instances/s")
+    print(f"  SpiffWorkflow {_spiff_version():<14} {spiff:>12,.0f} instances/s")
+    print(f"  hand-written state machine   {floor:>12,.0f} instances/s")
+    print(f"  SafeFlow / SpiffWorkflow     {ours / spiff:>12.1f}x   (aim: >= 50x)")
+    print(f"  state machine / SafeFlow     {floor / ours:>12.1f}x   (aim: <= 20x)")
+    persisted_n = max(50, n // 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = persisted_completions_per_second(f"sqlite:///{tmp}/bench.sqlite3", persisted_n)
+    print(f"persisted task completions ({persisted_n} instances, one transaction per action)")
+    print(f"  SQLite                       {sqlite:>12,.0f} completions/s   (aim: >= 1,000/s)")
+    pg_url = _pg_url()
+    if pg_url:
+        print(f"  PostgreSQL                   {persisted_completions_per_second(pg_url, persisted_n):>12,.0f}"
+              " completions/s")
+    else:
+        print("  PostgreSQL                   (set SAFEFLOW_BENCH_DATABASE_URL to measure)")
+    per_step = spiff_roundtrip_per_step(max(20, n // 40))
+    print(f"  SpiffWorkflow serialize+deserialize per step {per_step * 1000:.3f} ms "
+          f"(= at most {1 / per_step:,.0f} steps/s before any database)")
+
+
+def _spiff_version() -> str:
+    from importlib.metadata import version
+
+    return version("SpiffWorkflow")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

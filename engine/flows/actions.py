@@ -1,0 +1,469 @@
+"""Task and instance actions: approve, reject, submit, save, transfer, delegate, add/remove signer,
+withdraw, urge, comment, and the admin's jump/retry/cancel.
+
+Each action checks everything (who, which task, which state, which fields, which target) before
+it changes anything, so a refused action leaves the instance exactly as it was; each one that
+passes is written to the instance history (the audit trail of the flow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.flows.deadlines import remind_notification
+from engine.flows.model import ChosenAssignee
+from engine.flows.state import CANCELLED, DONE, ERROR, LIVE_TASK, OPEN, RUNNING, WAITING, Task
+
+DECISIONS = {"approve", "reject", "submit", "resolve"}
+
+
+@dataclass(frozen=True)
+class Action:
+    """What someone does: `kind` plus the choices that kind takes."""
+
+    kind: str
+    by: int
+    # reject: the upstream node to send the instance back to; urge: the node; jump: where to.
+    target: str | None = None
+    # Field values the actor sets (only fields editable at the node).
+    data: Mapping[str, Any] | None = None
+    # transfer / delegate: the new assignee; add_signer / remove_signer: who.
+    users: Sequence[int] = ()
+    # add_signer: "before" (they act first, then you) or "after" (you approve now, they follow).
+    position: str = "before"
+    comment: str | None = None
+    attachments: Sequence[Mapping[str, Any]] = ()
+    # Assignees picked for the next node(s) whose assignee is `chosen`.
+    assignees: Sequence[int] = field(default_factory=tuple)
+
+
+def _invalid(code: str, **params: Any) -> InvalidInput:
+    return InvalidInput(code, problems=[Problem(code, params, path="action")], **params)
+
+
+def _check_running(run: Any) -> None:
+    if run.instance.status != RUNNING:
+        raise Conflict("flow.instance.not_running", what=run.instance.id, status=run.instance.status)
+
+
+def _check_holder(run: Any, task: Task, action: Action, *, allow_waiting: bool = False) -> None:
+    _check_running(run)
+    if task.status == WAITING and not allow_waiting:
+        raise Conflict("flow.task.waiting", what=task.id)
+    if task.status not in LIVE_TASK:
+        raise Conflict("flow.task.not_open", what=task.id, status=task.status)
+    if action.by != task.assignee:
+        raise Forbidden("flow.task.not_assignee", task=task.id, user=action.by)
+
+
+def editable_fields(node: Any) -> set[str] | None:
+    """Fields the holder of a task at `node` may set; None = all (a fill node listing none)."""
+    if node.type == "fill" and not node.fields:
+        return None
+    return {k for k, v in node.fields.items() if v == "editable"}
+
+
+def _check_data(node: Any, data: Mapping[str, Any] | None) -> None:
+    if not data:
+        return
+    allowed = editable_fields(node)
+    if allowed is None:
+        return
+    refused = sorted(k for k in data if k not in allowed)
+    if refused:
+        raise _invalid("flow.action.field_not_editable", node=node.id, fields=", ".join(refused))
+
+
+def _chosen_nodes(run: Any, node_id: str) -> list[str]:
+    """User nodes reached from `node_id` without passing another user node, whose assignee is chosen."""
+    flow = run.flow
+    out: list[str] = []
+    frontier, seen = list(flow.out_targets[node_id]), set()
+    while frontier:
+        current = frontier.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in flow.user_nodes:
+            if any(isinstance(a, ChosenAssignee) for a in flow.nodes[current].assignees):
+                out.append(current)
+        else:
+            frontier.extend(flow.out_targets[current])
+    return out
+
+
+def _check_decision(run: Any, task: Task, action: Action, node: Any) -> str:
+    kind = action.kind
+    if task.kind == "fill":
+        if kind not in ("submit", "approve", "resolve"):
+            raise _invalid("flow.action.not_for_node", action=kind, node=node.id, type=node.type)
+        kind = "submit"
+    elif task.kind == "approve":
+        if kind == "submit":
+            kind = "approve"
+        if kind not in ("approve", "reject", "resolve"):
+            raise _invalid("flow.action.not_for_node", action=kind, node=node.id, type=node.type)
+    _check_data(node, action.data)
+    if kind == "reject" and action.target is not None:
+        if node.reject.to != "choose":
+            raise _invalid("flow.reject.target_not_allowed", node=node.id)
+        flow = run.flow
+        if action.target not in flow.user_nodes or action.target not in flow.upstream(node.id):
+            raise _invalid("flow.reject.bad_target", node=node.id, target=action.target)
+    if action.assignees and not _chosen_nodes(run, node.id):
+        raise _invalid("flow.action.nothing_to_choose", node=node.id)
+    return kind
+
+
+def decide(run: Any, task: Task, action: Action) -> None:
+    """approve / reject / submit (and a delegate's resolve)."""
+    _check_holder(run, task, action)
+    node = run.flow.nodes[task.node]
+    kind = _check_decision(run, task, action, node)
+    inst = run.instance
+    if task.draft:
+        inst.data.update(task.draft)
+        task.draft = None
+    if action.data:
+        inst.data.update(action.data)
+    if action.assignees:
+        for target in _chosen_nodes(run, node.id):
+            inst.chosen[target] = list(action.assignees)
+    if task.owner is not None:  # 委派: the delegate's opinion goes back to the delegator
+        run.record(
+            "delegate_resolved",
+            node=task.node,
+            task=task.id,
+            by=action.by,
+            opinion=kind,
+            comment=action.comment,
+            back_to=task.owner,
+        )
+        task.assignee, task.owner = task.owner, None
+        return
+    if kind == "resolve":
+        raise _invalid("flow.action.not_delegated", task=task.id)
+    task.decision = kind
+    task.actor = action.by
+    task.comment = action.comment
+    run.record(
+        kind,
+        node=task.node,
+        task=task.id,
+        by=action.by,
+        comment=action.comment,
+        attachments=list(action.attachments) or None,
+        fields=sorted(action.data) if action.data else None,
+    )
+    settle(run, task)
+
+
+def settle(run: Any, task: Task) -> None:
+    """A task got its decision: fold added signers into their holder, then let the node decide."""
+    inst = run.instance
+    run.close_task(task, DONE)
+    if task.parent is not None:
+        parent = inst.tasks[task.parent]
+        if task.decision == "reject":
+            for sibling in inst.tasks.values():
+                if sibling.parent == parent.id and sibling.status in LIVE_TASK:
+                    run.close_task(sibling)
+            parent.decision, parent.actor = "reject", task.actor
+            task = parent
+            run.close_task(task, DONE)
+        elif any(s.parent == parent.id and s.status in LIVE_TASK for s in inst.tasks.values()):
+            return
+        elif parent.decision is None:  # signers added before: now it is the holder's turn
+            parent.status = OPEN
+            return
+        else:  # signers added after approved: the holder's approval now counts
+            task = parent
+            run.close_task(task, DONE)
+    token = inst.tokens.get(task.token)
+    if token is None:
+        return
+    handler = run.flow.handlers[task.node]
+    run.resume(token, handler.on_task_done(run, token, run.flow.nodes[task.node], task))
+
+
+def save(run: Any, task: Task, action: Action) -> None:
+    """Save a draft: the values are kept on the task and applied when it is submitted."""
+    _check_holder(run, task, action)
+    _check_data(run.flow.nodes[task.node], action.data)
+    task.draft = {**(task.draft or {}), **(action.data or {})}
+    run.record("save", node=task.node, task=task.id, by=action.by, fields=sorted(action.data or {}))
+
+
+def _one_user(run: Any, task: Task, action: Action) -> int:
+    if len(action.users) != 1:
+        raise _invalid("flow.action.one_user", action=action.kind)
+    user = action.users[0]
+    if user == task.assignee or run.engine.directory.person(user) is None:
+        raise _invalid("flow.action.bad_user", action=action.kind, user=user)
+    return user
+
+
+def transfer(run: Any, task: Task, action: Action) -> None:
+    """转办: the task now belongs to someone else, whose decision moves the flow on."""
+    _check_holder(run, task, action)
+    user = _one_user(run, task, action)
+    run.record("transfer", node=task.node, task=task.id, by=action.by, to=user, comment=action.comment)
+    task.assignee, task.on_behalf_of, task.owner = user, None, None
+    run.notify(remind_notification(run, task, "flow.assigned", by=action.by))
+
+
+def delegate(run: Any, task: Task, action: Action) -> None:
+    """委派: someone else works the task, then it comes back to the delegator to decide."""
+    _check_holder(run, task, action)
+    user = _one_user(run, task, action)
+    run.record("delegate", node=task.node, task=task.id, by=action.by, to=user, comment=action.comment)
+    task.owner, task.assignee = task.assignee, user
+    run.notify(remind_notification(run, task, "flow.assigned", by=action.by))
+
+
+def _participants(run: Any, task: Task) -> list[Task]:
+    return [t for t in run.node_tasks(task.node, task.token) if t.status != "withdrawn"]
+
+
+def add_signer(run: Any, task: Task, action: Action) -> None:
+    """加签: before — they act first, then the holder; after — the holder approves now, they follow."""
+    _check_holder(run, task, action)
+    node = run.flow.nodes[task.node]
+    if task.kind != "approve":
+        raise _invalid("flow.action.not_for_node", action=action.kind, node=node.id, type=node.type)
+    if action.position not in ("before", "after"):
+        raise _invalid("flow.action.bad_position", position=action.position)
+    if not action.users:
+        raise _invalid("flow.action.no_users", action=action.kind)
+    busy = {t.assignee for t in _participants(run, task) if t.status in LIVE_TASK}
+    for user in action.users:
+        if user in busy or run.engine.directory.person(user) is None:
+            raise _invalid("flow.action.bad_user", action=action.kind, user=user)
+    _check_data(node, action.data)
+    if action.data:
+        run.instance.data.update(action.data)
+    token = run.instance.tokens[task.token]
+    for user in action.users:
+        run.new_task(node.id, token, user, "approve", parent=task.id, position=action.position)
+    if action.position == "after":
+        task.decision, task.actor, task.comment = "approve", action.by, action.comment
+    task.status = WAITING
+    run.record(
+        "add_signer",
+        node=node.id,
+        task=task.id,
+        by=action.by,
+        users=list(action.users),
+        position=action.position,
+        comment=action.comment,
+    )
+
+
+def remove_signer(run: Any, task: Task, action: Action) -> None:
+    """减签: withdraw other people's open tasks at this node; at least one participant remains."""
+    _check_holder(run, task, action, allow_waiting=True)
+    node = run.flow.nodes[task.node]
+    if task.kind != "approve" or not action.users:
+        raise _invalid("flow.action.no_users", action=action.kind)
+    participants = _participants(run, task)
+    removing = [t for t in participants if t.assignee in action.users and t.status in LIVE_TASK]
+    if action.by in action.users or len(removing) != len(set(action.users)):
+        raise _invalid("flow.action.bad_user", action=action.kind, user=",".join(map(str, action.users)))
+    state = run.instance.node_state.get(node.id)
+    queue = state["queue"] if state else []
+    remaining = [t for t in participants if t not in removing and t.parent is None]
+    if not remaining and not queue:
+        raise _invalid("flow.action.last_signer", node=node.id)
+    for t in removing:
+        run.close_task(t)
+        for child in run.instance.tasks.values():
+            if child.parent == t.id and child.status in LIVE_TASK:
+                run.close_task(child)
+    run.record("remove_signer", node=node.id, task=task.id, by=action.by, users=list(action.users))
+    for t in removing:  # a holder waiting only on removed signers gets its turn back
+        if t.parent is not None:
+            parent = run.instance.tasks[t.parent]
+            if parent.status == WAITING and not any(
+                s.parent == parent.id and s.status in LIVE_TASK for s in run.instance.tasks.values()
+            ):
+                if parent.decision is None:
+                    parent.status = OPEN
+                else:
+                    settle(run, parent)
+                    return
+    token = run.instance.tokens[task.token]
+    run.resume(token, run.flow.handlers[node.id].on_task_done(run, token, node, task))
+
+
+TASK_ACTIONS: dict[str, Callable[[Any, Task, Action], None]] = {
+    "approve": decide,
+    "reject": decide,
+    "submit": decide,
+    "resolve": decide,
+    "save": save,
+    "transfer": transfer,
+    "delegate": delegate,
+    "add_signer": add_signer,
+    "remove_signer": remove_signer,
+}
+
+
+def apply_task_action(run: Any, task_id: str, action: Action) -> None:
+    task = run.instance.tasks.get(task_id)
+    if task is None:
+        raise NotFound("error.not_found", what=f"task {task_id}")
+    handler = TASK_ACTIONS.get(action.kind)
+    if handler is None:
+        if action.kind in INSTANCE_ACTIONS:
+            return apply_instance_action(run, action if action.target else _with_target(action, task.node))
+        raise _invalid("flow.action.unknown", action=action.kind, known=", ".join(sorted(TASK_ACTIONS)))
+    run.action = action
+    handler(run, task, action)
+
+
+def _with_target(action: Action, node: str) -> Action:
+    from dataclasses import replace
+
+    return replace(action, target=node)
+
+
+# -- instance-level actions ------------------------------------------------------------------
+
+
+def _is_admin(run: Any, user: int) -> bool:
+    return user in run.engine.directory.admins()
+
+
+def withdraw(run: Any, action: Action) -> None:
+    """撤回: take back your last submission/approval while nobody after you has acted."""
+    _check_running(run)
+    inst = run.instance
+    if not run.flow.definition.settings.allow_withdraw:
+        raise Forbidden("flow.withdraw.disabled")
+    tasks = list(inst.tasks.values())
+    mine = next(
+        (
+            i
+            for i in range(len(tasks) - 1, -1, -1)
+            if tasks[i].actor == action.by
+            and tasks[i].status == DONE
+            and tasks[i].decision in ("submit", "approve")
+        ),
+        None,
+    )
+    if mine is None:
+        raise Forbidden("flow.withdraw.nothing", user=action.by)
+    task = tasks[mine]
+    if any(t.status == DONE and t.decision and t.actor != action.by for t in tasks[mine + 1 :]):
+        raise Conflict("flow.withdraw.too_late", what=task.node)
+    token = inst.tokens.get(task.token)
+    run.record("withdraw", node=task.node, task=task.id, by=action.by, comment=action.comment)
+    if token is not None and token.node == task.node and inst.visits.get(task.node) == task.visit:
+        task.status, task.decision, task.actor, task.completed_at = OPEN, None, None, None
+        return
+    downstream = run.flow.downstream(task.node)
+    run.cancel_tokens([t for t in inst.tokens.values() if t.node in downstream or t.node == task.node])
+    new = run.spawn(task.node)
+    run.arrive(new, task.node)
+    run.drive()
+
+
+def urge(run: Any, action: Action) -> None:
+    """催办: remind the people who hold open tasks at a node (initiator or admin)."""
+    _check_running(run)
+    inst = run.instance
+    if action.by != inst.initiator and not _is_admin(run, action.by):
+        raise Forbidden("flow.urge.not_allowed", user=action.by)
+    tasks = inst.open_tasks(action.target)
+    if not tasks:
+        raise _invalid("flow.urge.nothing_open", node=action.target or "*")
+    for task in tasks:
+        run.notify(remind_notification(run, task, "flow.urge", by=action.by))
+    run.record(
+        "urge", node=action.target, by=action.by, to=[t.assignee for t in tasks], comment=action.comment
+    )
+
+
+def comment(run: Any, action: Action) -> None:
+    """Comment with attachments: anyone taking part in the instance (or an admin)."""
+    inst = run.instance
+    involved = (
+        {inst.initiator}
+        | {t.assignee for t in inst.tasks.values()}
+        | {t.actor for t in inst.tasks.values() if t.actor is not None}
+    )
+    if action.by not in involved and not _is_admin(run, action.by):
+        raise Forbidden("flow.comment.not_allowed", user=action.by)
+    if not action.comment and not action.attachments:
+        raise _invalid("flow.comment.empty")
+    run.record(
+        "comment",
+        node=action.target,
+        by=action.by,
+        comment=action.comment,
+        attachments=list(action.attachments) or None,
+    )
+
+
+def jump(run: Any, action: Action) -> None:
+    """Admin repair: move the instance (e.g. out of an error state) to a node and run from there."""
+    inst = run.instance
+    if not _is_admin(run, action.by):
+        raise Forbidden("flow.admin_only", user=action.by)
+    if inst.status not in (RUNNING, ERROR):
+        raise Conflict("flow.instance.not_running", what=inst.id, status=inst.status)
+    if action.target not in run.flow.nodes:
+        raise _invalid("flow.action.unknown_node", node=action.target)
+    run.cancel_tokens(inst.tokens.values())
+    inst.status, inst.error = RUNNING, None
+    run.record("jump", by=action.by, to=action.target, comment=action.comment)
+    new = run.spawn(action.target)
+    run.arrive(new, action.target)
+    run.drive()
+
+
+def retry(run: Any, action: Action) -> None:
+    """Admin repair: re-enter the node where the instance failed (after fixing data or org)."""
+    inst = run.instance
+    if not _is_admin(run, action.by):
+        raise Forbidden("flow.admin_only", user=action.by)
+    if inst.status != ERROR or not inst.error:
+        raise Conflict("flow.instance.not_in_error", what=inst.id)
+    node = inst.error.get("node") or run.flow.start
+    from dataclasses import replace
+
+    jump(run, replace(action, target=node))
+
+
+def cancel(run: Any, action: Action) -> None:
+    """The initiator (or an admin) calls the whole thing off."""
+    inst = run.instance
+    if action.by != inst.initiator and not _is_admin(run, action.by):
+        raise Forbidden("flow.cancel.not_allowed", user=action.by)
+    if inst.status not in (RUNNING, ERROR):
+        raise Conflict("flow.instance.not_running", what=inst.id, status=inst.status)
+    inst.status = RUNNING
+    run.record("cancel_requested", by=action.by, comment=action.comment)
+    run.finish(CANCELLED)
+
+
+INSTANCE_ACTIONS: dict[str, Callable[[Any, Action], None]] = {
+    "withdraw": withdraw,
+    "urge": urge,
+    "comment": comment,
+    "jump": jump,
+    "retry": retry,
+    "cancel": cancel,
+}
+
+
+def apply_instance_action(run: Any, action: Action) -> None:
+    handler = INSTANCE_ACTIONS.get(action.kind)
+    if handler is None:
+        known = ", ".join(sorted({*TASK_ACTIONS, *INSTANCE_ACTIONS}))
+        raise _invalid("flow.action.unknown", action=action.kind, known=known)
+    run.action = action
+    handler(run, action)

@@ -1,0 +1,83 @@
+"""Approve nodes: single, sequential (依次), countersign (会签), or-sign (或签), vote (票签)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from engine.errors import Problem
+from engine.flows import approval, rejection
+from engine.flows.assignees import Candidate
+from engine.flows.model import UserNodeSpec
+from engine.flows.nodes.base import Targets, register_node_type
+from engine.flows.nodes.user import UserNode
+from engine.flows.state import LIVE_TASK, Task, Token
+
+
+class ApproveSpec(UserNodeSpec):
+    type: Literal["approve"]
+    mode: Literal["single", "sequential", "countersign", "or_sign", "vote"] = "single"
+    # vote: the share of the total weight that must approve (0.5 = half, 1 = everyone).
+    pass_ratio: float | None = Field(default=None, gt=0, le=1)
+    # veto: one rejection rejects the node at once; count: rejections are counted like votes and
+    # the node rejects once passing can no longer happen. Default: veto, except for vote.
+    reject_policy: Literal["veto", "count"] | None = None
+
+    kind_is_approval: ClassVar[bool] = True
+
+
+@register_node_type
+class Approve(UserNode):
+    name = "approve"
+    spec = ApproveSpec
+    task_kind = "approve"
+
+    def assign(self, run: Any, token: Token, node: Any, candidates: list[Candidate]) -> None:
+        if node.mode == "sequential":
+            first, rest = candidates[0], candidates[1:]
+            if rest:
+                run.instance.node_state[node.id] = {
+                    "queue": [[c.user, c.weight, c.on_behalf_of] for c in rest]
+                }
+            self.open_task(run, token, node, first)
+            return
+        super().assign(run, token, node, candidates)
+
+    def on_task_done(self, run: Any, token: Token, node: Any, task: Task) -> Targets:
+        inst = run.instance
+        state = inst.node_state.get(node.id)
+        queue: list[list[Any]] = state["queue"] if state else []
+        veto = (node.reject_policy or ("count" if node.mode == "vote" else "veto")) == "veto"
+        result = approval.outcome(
+            node.mode,
+            run.node_tasks(node.id, token.id),
+            queued_weight=sum(q[1] for q in queue),
+            pass_ratio=node.pass_ratio if node.pass_ratio is not None else 0.5,
+            veto=veto,
+        )
+        if result == "pending":
+            if (
+                node.mode == "sequential"
+                and queue
+                and not any(
+                    t.status in LIVE_TASK and t.parent is None for t in run.node_tasks(node.id, token.id)
+                )
+            ):
+                user, weight, on_behalf_of = queue.pop(0)
+                self.open_task(run, token, node, Candidate(user, weight, on_behalf_of))
+            return None
+        run.withdraw_tasks(node.id, token.id)
+        inst.node_state.pop(node.id, None)
+        if result == "pass":
+            return run.flow.out_targets[node.id]
+        action = run.action
+        target = action.target if action is not None and action.kind == "reject" else None
+        rejection.reject(run, token, node, target=target, by=task.actor)
+        return None
+
+    def validate(self, node: Any, ctx: Any) -> list[Problem]:
+        problems = super().validate(node, ctx)
+        if node.pass_ratio is not None and node.mode != "vote":
+            problems.append(ctx.problem("flow.approve.ratio_without_vote", node.id, path="pass_ratio"))
+        return problems

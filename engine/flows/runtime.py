@@ -1,0 +1,257 @@
+"""The token loop: move tokens through nodes, asking each node's type what to do.
+
+`Run` is one step of one instance (a start, an action, a timer). It knows no node type: it
+calls `enter` on the registered type when a token arrives, follows the targets returned, and
+collects effects (timers, events, notifications) that the engine applies only once the new
+state is saved — so a retried step never sends twice.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine import events as ev
+from engine.flows.state import (
+    CANCELLED,
+    COMPLETED,
+    DONE,
+    ERROR,
+    LIVE_TASK,
+    OPEN,
+    REJECTED,
+    RUNNING,
+    WITHDRAWN,
+    FlowInstance,
+    Task,
+    Token,
+)
+from engine.services import Notification
+
+if TYPE_CHECKING:
+    from engine.flows.engine import FlowEngine
+    from engine.flows.graph import CompiledFlow
+
+
+@dataclass(slots=True)
+class Effects:
+    """What a step does outside the instance state, applied after the state is saved."""
+
+    timers: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[ev.Event] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    # Sub-flow bookkeeping to do in the same unit of work: ("start", ...) / ("finished", ...).
+    children: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def schedule(self, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> None:
+        self.timers.append(("schedule", kind, due_at, payload, key))
+
+    def cancel_timers(self, prefix: str) -> None:
+        self.timers.append(("cancel_prefix", prefix))
+
+
+class Run:
+    """One step of one instance: the state being changed, its pinned flow and the engine's services."""
+
+    __slots__ = ("_now_text", "action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
+
+    def __init__(self, engine: FlowEngine, instance: FlowInstance, flow: CompiledFlow, now: datetime) -> None:
+        self.engine = engine
+        self.instance = instance
+        self.flow = flow
+        self.now = now
+        self.queue: deque[tuple[Token, str]] = deque()
+        self.effects = Effects()
+        self.track_events = engine.track_events
+        # The action being applied (None for starts and timers); node types read its choices.
+        self.action: Any = None
+        self._now_text: str | None = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def arrive(self, token: Token, node_id: str) -> None:
+        token.node = node_id
+        self.queue.append((token, node_id))
+
+    def spawn(self, node_id: str) -> Token:
+        inst = self.instance
+        token = Token(inst.next_token, node_id)
+        inst.next_token += 1
+        inst.tokens[token.id] = token
+        return token
+
+    def drive(self) -> None:
+        """Run every queued arrival until each token waits somewhere or is consumed."""
+        inst = self.instance
+        handlers = self.flow.handlers
+        nodes = self.flow.nodes
+        while self.queue:
+            token, node_id = self.queue.popleft()
+            if inst.status != RUNNING:
+                self.queue.clear()
+                return
+            if inst.tokens.get(token.id) is not token or token.node != node_id:
+                continue  # cancelled or moved while queued
+            inst.visits[node_id] = inst.visits.get(node_id, 0) + 1
+            if node_id in inst.completed:
+                inst.completed.remove(node_id)
+            if self.track_events:
+                self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
+            targets = handlers[node_id].enter(self, token, nodes[node_id])
+            if targets is not None:
+                self.leave(token, node_id, targets)
+
+    def leave(self, token: Token, node_id: str, targets: Sequence[str]) -> None:
+        """The node passed: record it and send the token on (or consume it)."""
+        inst = self.instance
+        inst.completed.append(node_id)
+        if self.track_events:
+            self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
+        back = inst.returns.pop(node_id, None) if inst.returns else None
+        if back is not None:
+            targets = (back,)
+        if not targets:
+            inst.tokens.pop(token.id, None)
+            return
+        self.arrive(token, targets[0])
+        for target in targets[1:]:
+            self.arrive(self.spawn(target), target)
+
+    def resume(self, token: Token, targets: Sequence[str] | None) -> None:
+        """A waiting node decided (task done, timer, sub-flow): move on and keep driving."""
+        if targets is not None:
+            self.leave(token, token.node, targets)
+        self.drive()
+
+    # -- helpers node types use ------------------------------------------------------------
+
+    def new_task(
+        self,
+        node_id: str,
+        token: Token,
+        assignee: int,
+        kind: str,
+        *,
+        status: str = OPEN,
+        weight: float = 1.0,
+        on_behalf_of: int | None = None,
+        parent: str | None = None,
+        position: str | None = None,
+    ) -> Task:
+        inst = self.instance
+        task = Task(
+            id=f"{inst.id}.{inst.next_task}",
+            node=node_id,
+            assignee=assignee,
+            kind=kind,
+            status=status,
+            created_at=self.now,
+            visit=inst.visits.get(node_id, 0),
+            token=token.id,
+            weight=weight,
+            on_behalf_of=on_behalf_of,
+            parent=parent,
+            position=position,
+        )
+        inst.next_task += 1
+        inst.tasks[task.id] = task
+        if self.track_events and status != WITHDRAWN:
+            self.emit(ev.FLOW_TASK_CREATED, node=node_id, task=task.id, assignee=assignee, task_kind=kind)
+        return task
+
+    def node_tasks(self, node_id: str, token_id: int | None = None) -> list[Task]:
+        """Tasks of the current visit of a node (added signers included)."""
+        visit = self.instance.visits.get(node_id, 0)
+        return [
+            t
+            for t in self.instance.tasks.values()
+            if t.node == node_id and t.visit == visit and (token_id is None or t.token == token_id)
+        ]
+
+    def close_task(self, task: Task, status: str = WITHDRAWN) -> None:
+        task.status = status
+        task.completed_at = self.now
+        if task.has_timers:
+            self.effects.cancel_timers(f"flow:{self.instance.id}:t:{task.id}:")
+
+    def withdraw_tasks(self, node_id: str, token_id: int | None = None) -> None:
+        """Withdraw every still-live task of a node's current visit (or-sign won, node rejected...)."""
+        for task in self.instance.tasks.values():
+            if (
+                task.node == node_id
+                and task.status in LIVE_TASK
+                and (token_id is None or task.token == token_id)
+            ):
+                self.close_task(task)
+
+    def record(self, action: str, **facts: Any) -> None:
+        """Append to the instance history (the audit trail shown on the instance page)."""
+        if self._now_text is None:
+            self._now_text = self.now.isoformat()
+        entry = {"at": self._now_text, "action": action}
+        for key, value in facts.items():
+            if value is not None:
+                entry[key] = value
+        self.instance.history.append(entry)
+
+    def emit(self, kind: str, **meta: Any) -> None:
+        if not self.track_events:
+            return
+        inst = self.instance
+        self.effects.events.append(
+            ev.Event(
+                kind=kind,
+                subject=inst.form or inst.flow_key,
+                record_id=inst.record_id,
+                at=self.now,
+                meta={"flow": inst.flow_key, "version": inst.flow_version, "instance": inst.id, **meta},
+            )
+        )
+
+    def notify(self, notification: Notification) -> None:
+        self.effects.notifications.append(notification)
+
+    # -- leaving the happy path ------------------------------------------------------------
+
+    def cancel_token(self, token: Token) -> None:
+        self.flow.handlers[token.node].cancel(self, token, self.flow.nodes[token.node])
+        self.instance.tokens.pop(token.id, None)
+
+    def cancel_tokens(self, tokens: Iterable[Token]) -> None:
+        for token in list(tokens):
+            self.cancel_token(token)
+
+    def fail(self, token: Token | None, code: str, **params: Any) -> None:
+        """Stop in an error state an admin can see and fix (never a silent stop)."""
+        inst = self.instance
+        inst.status = ERROR
+        inst.error = {"code": code, "params": params, "node": token.node if token else None}
+        self.record("error", node=token.node if token else None, code=code, params=params)
+        self.emit(ev.FLOW_ERROR, node=token.node if token else None, code=code)
+
+    def finish(self, status: str) -> None:
+        """End the instance (completed, rejected or cancelled), withdrawing whatever is still open."""
+        inst = self.instance
+        self.cancel_tokens(inst.tokens.values())
+        for task in inst.tasks.values():
+            if task.status in LIVE_TASK:
+                self.close_task(task)
+        inst.status = status
+        inst.ended_at = self.now
+        self.queue.clear()
+        self.record(status)
+        kind = {COMPLETED: ev.FLOW_COMPLETED, REJECTED: ev.FLOW_REJECTED}.get(status)
+        if kind:
+            self.emit(kind)
+        if inst.parent is not None:
+            self.effects.children.append(("finished", inst.parent, status, inst.data))
+
+    def passed_by(self, task: Task) -> None:
+        task.status = DONE
+        task.completed_at = self.now
+
+
+__all__ = ["CANCELLED", "Effects", "Run"]

@@ -1,0 +1,194 @@
+"""Runtime state of one flow instance: tokens, tasks, history — plain data, cheap to copy and store.
+
+These are slotted dataclasses rather than pydantic models because the engine touches them on
+every step (the bench counts microseconds); `to_dict`/`from_dict` give the JSON form the SQL
+repository persists and the API returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+# Instance statuses.
+RUNNING = "running"
+COMPLETED = "completed"
+REJECTED = "rejected"
+ERROR = "error"
+CANCELLED = "cancelled"
+FINISHED = frozenset({COMPLETED, REJECTED, CANCELLED})
+
+# Task statuses. "waiting": paused on signers added before it, or its decision is held until
+# signers added after it have acted.
+OPEN = "open"
+WAITING = "waiting"
+DONE = "done"
+WITHDRAWN = "withdrawn"
+CC = "cc"
+LIVE_TASK = frozenset({OPEN, WAITING})
+
+
+@dataclass(slots=True)
+class Token:
+    """A point of control in the graph; a parallel split makes several."""
+
+    id: int
+    node: str
+
+
+@dataclass(slots=True)
+class Task:
+    """Work one person owes on one visit of a user node (or a cc notice, needing no action)."""
+
+    id: str
+    node: str
+    assignee: int
+    kind: str
+    status: str
+    created_at: datetime
+    visit: int
+    token: int
+    decision: str | None = None
+    completed_at: datetime | None = None
+    due_at: datetime | None = None
+    weight: float = 1.0
+    # Who finally acted (differs from the assignee when a delegate resolved on their behalf).
+    actor: int | None = None
+    # 委派: the delegator the task comes back to once the delegate has resolved it.
+    owner: int | None = None
+    # Out-of-office substitute: the task was meant for this user.
+    on_behalf_of: int | None = None
+    # 加签: the task this one was added to, and whether before or after its holder decides.
+    parent: str | None = None
+    position: str | None = None
+    draft: dict[str, Any] | None = None
+    comment: str | None = None
+    reminders: int = 0
+    overdue: bool = False
+    has_timers: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_TASK
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name in ("reminders", "overdue", "has_timers") and not value):
+                continue
+            out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Task:
+        values = dict(raw)
+        for key in ("created_at", "completed_at", "due_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class FlowInstance:
+    """One run of a pinned flow version over one record."""
+
+    id: int
+    flow_key: str
+    flow_version: int
+    initiator: int
+    data: dict[str, Any]
+    started_at: datetime
+    status: str = RUNNING
+    record_id: int | None = None
+    form: str | None = None
+    ended_at: datetime | None = None
+    tokens: dict[int, Token] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    # Node id -> how many times it was entered (tasks carry the visit they belong to).
+    visits: dict[str, int] = field(default_factory=dict)
+    # Per-node state of the current visit (e.g. the queue of a sequential approval).
+    node_state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Node id -> users the previous approver chose for it.
+    chosen: dict[str, list[int]] = field(default_factory=dict)
+    # Reject target -> node that rejected, for "resume": "return".
+    returns: dict[str, str] = field(default_factory=dict)
+    # Nodes whose latest visit passed, in the order they passed.
+    completed: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    # For a sub-flow: {"instance": parent id, "token": token id, "node": node id}.
+    parent: dict[str, Any] | None = None
+    row_version: int = 0
+    next_task: int = 1
+    next_token: int = 1
+
+    def open_tasks(self, node: str | None = None) -> list[Task]:
+        return [t for t in self.tasks.values() if t.status == OPEN and (node is None or t.node == node)]
+
+    def open_nodes(self) -> list[str]:
+        """Node ids with open tasks, in the order their first open task was created."""
+        seen: dict[str, None] = {}
+        for task in self.tasks.values():
+            if task.status == OPEN:
+                seen.setdefault(task.node, None)
+        return list(seen)
+
+    def active_nodes(self) -> list[str]:
+        return [t.node for t in self.tokens.values()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "flow_key": self.flow_key,
+            "flow_version": self.flow_version,
+            "initiator": self.initiator,
+            "data": self.data,
+            "started_at": self.started_at.isoformat(),
+            "status": self.status,
+            "record_id": self.record_id,
+            "form": self.form,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "tokens": [[t.id, t.node] for t in self.tokens.values()],
+            "tasks": [t.to_dict() for t in self.tasks.values()],
+            "history": self.history,
+            "visits": self.visits,
+            "node_state": self.node_state,
+            "chosen": self.chosen,
+            "returns": self.returns,
+            "completed": self.completed,
+            "error": self.error,
+            "parent": self.parent,
+            "row_version": self.row_version,
+            "next_task": self.next_task,
+            "next_token": self.next_token,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FlowInstance:
+        return cls(
+            id=raw["id"],
+            flow_key=raw["flow_key"],
+            flow_version=raw["flow_version"],
+            initiator=raw["initiator"],
+            data=raw["data"],
+            started_at=datetime.fromisoformat(raw["started_at"]),
+            status=raw["status"],
+            record_id=raw.get("record_id"),
+            form=raw.get("form"),
+            ended_at=datetime.fromisoformat(raw["ended_at"]) if raw.get("ended_at") else None,
+            tokens={tid: Token(tid, node) for tid, node in raw.get("tokens", [])},
+            tasks={t["id"]: Task.from_dict(t) for t in raw.get("tasks", [])},
+            history=list(raw.get("history", [])),
+            visits=dict(raw.get("visits", {})),
+            node_state=dict(raw.get("node_state", {})),
+            chosen={k: list(v) for k, v in raw.get("chosen", {}).items()},
+            returns=dict(raw.get("returns", {})),
+            completed=list(raw.get("completed", [])),
+            error=raw.get("error"),
+            parent=raw.get("parent"),
+            row_version=raw.get("row_version", 0),
+            next_task=raw.get("next_task", 1),
+            next_token=raw.get("next_token", 1),
+        )

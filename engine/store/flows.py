@@ -1,0 +1,202 @@
+"""Flow instances in SQL: state documents with optimistic locking, and the task inbox.
+
+Works on plain JSON documents (what `FlowInstance.to_dict` gives), so the store knows nothing of
+the flow engine's classes. `save` updates the row only if its row version is still the one the
+caller loaded; otherwise it raises `Conflict("flow.instance.stale")` and the engine re-runs the
+step on fresh state — a concurrent approval is never lost or counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, NotFound
+from engine.store.base import utcnow
+from engine.store.models import StoredInstance, StoredTask
+
+STALE = "flow.instance.stale"
+_TASK_FIELDS = ("node", "kind", "status", "assignee", "actor", "decision", "created_at", "completed_at", "due_at")
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def _task_values(task: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "node": task["node"], "kind": task["kind"], "status": task["status"], "assignee_id": task["assignee"],
+        "actor_id": task.get("actor"), "decision": task.get("decision"), "created_at": _when(task["created_at"]),
+        "completed_at": _when(task.get("completed_at")), "due_at": _when(task.get("due_at")),
+    }
+
+
+def _signature(task: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(task.get(f) for f in _TASK_FIELDS)
+
+
+class FlowInstanceRepository:
+    """Session-bound: every call runs in the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # Task signatures as loaded, so `save` writes only the task rows that changed.
+        self._loaded: dict[int, dict[str, tuple[Any, ...]]] = {}
+
+    def reserve_id(self, flow_key: str, flow_version: int, started_at: datetime) -> int:
+        """Insert an empty row (row version 0) and return its id; `save` fills it."""
+        return self.session.execute(
+            insert(StoredInstance).values(flow_key=flow_key, flow_version=flow_version, status="running",
+                                          state={}, row_version=0, started_at=started_at, updated_at=started_at)
+            .returning(StoredInstance.id)
+        ).scalar_one()
+
+    def load(self, instance_id: int) -> dict[str, Any]:
+        row = self.session.execute(
+            select(StoredInstance.state, StoredInstance.row_version).where(StoredInstance.id == instance_id)
+        ).first()
+        if row is None or not row.state:
+            raise NotFound("error.not_found", what=f"flow instance {instance_id}")
+        state = dict(row.state)
+        state["row_version"] = row.row_version
+        self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
+        return state
+
+    def track_new(self, instance_id: int) -> None:
+        self._loaded[instance_id] = {}
+
+    def save(self, state: Mapping[str, Any]) -> None:
+        """Write the document whose `row_version` is one more than the stored one."""
+        instance_id = state["id"]
+        version = state["row_version"]
+        result = self.session.execute(
+            update(StoredInstance)
+            .where(StoredInstance.id == instance_id, StoredInstance.row_version == version - 1)
+            .values(
+                state=dict(state), row_version=version, status=state["status"], form=state.get("form"),
+                record_id=state.get("record_id"), initiator_id=state.get("initiator"),
+                parent_id=(state.get("parent") or {}).get("instance"), ended_at=_when(state.get("ended_at")),
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict(STALE, what=instance_id)
+        before = self._loaded.get(instance_id, {})
+        new_rows = []
+        for task in state.get("tasks", []):
+            signature = _signature(task)
+            old = before.get(task["id"])
+            if old == signature:
+                continue
+            if old is None:
+                new_rows.append({"id": task["id"], "instance_id": instance_id, "flow_key": state["flow_key"],
+                                 "record_id": state.get("record_id"), **_task_values(task)})
+            else:
+                self.session.execute(
+                    update(StoredTask).where(StoredTask.id == task["id"]).values(**_task_values(task))
+                    .execution_options(synchronize_session=False)
+                )
+        if new_rows:
+            self.session.execute(insert(StoredTask), new_rows)
+        self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
+
+    def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
+        rows = self.session.execute(
+            select(StoredTask.instance_id, StoredTask.id)
+            .where(StoredTask.assignee_id == user_id, StoredTask.status == "open")
+            .order_by(StoredTask.created_at)
+        )
+        return [(r.instance_id, r.id) for r in rows]
+
+    def instances_of(self, flow_key: str, *, version: int | None = None,
+                     statuses: Iterable[str] = ("running", "error")) -> list[int]:
+        query = select(StoredInstance.id).where(StoredInstance.flow_key == flow_key,
+                                                StoredInstance.status.in_(tuple(statuses)))
+        if version is not None:
+            query = query.where(StoredInstance.flow_version == version)
+        return list(self.session.execute(query.order_by(StoredInstance.id)).scalars())
+
+
+# -- the inbox ------------------------------------------------------------------------------------
+
+BOXES = ("todo", "done", "cc", "started")
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    task_id: str | None
+    instance_id: int
+    flow_key: str
+    record_id: int | None
+    node: str | None
+    kind: str | None
+    status: str
+    created_at: datetime
+    completed_at: datetime | None
+    due_at: datetime | None
+    decision: str | None
+
+
+def _box_query(box: str, user_id: int) -> Any:
+    if box == "started":
+        return select(
+            StoredInstance.id.label("instance_id"), StoredInstance.flow_key, StoredInstance.record_id,
+            StoredInstance.status, StoredInstance.started_at.label("created_at"),
+            StoredInstance.ended_at.label("completed_at"),
+        ).where(StoredInstance.initiator_id == user_id, StoredInstance.parent_id.is_(None))
+    query = select(StoredTask)
+    if box == "todo":
+        return query.where(StoredTask.assignee_id == user_id, StoredTask.status.in_(("open", "waiting")))
+    if box == "done":
+        return query.where(
+            StoredTask.status == "done",
+            or_(StoredTask.actor_id == user_id, (StoredTask.assignee_id == user_id) & StoredTask.actor_id.is_(None)),
+        )
+    if box == "cc":
+        return query.where(StoredTask.assignee_id == user_id, StoredTask.kind == "cc")
+    raise NotFound("error.not_found", what=f"inbox {box}")
+
+
+def inbox(session: Session, user_id: int, box: str, *, flow_key: str | None = None, node: str | None = None,
+          overdue_at: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InboxEntry], int]:
+    """One box of a user's inbox, newest first, with its total count (before limit/offset)."""
+    query = _box_query(box, user_id)
+    if box == "started":
+        if flow_key:
+            query = query.where(StoredInstance.flow_key == flow_key)
+        order = StoredInstance.started_at.desc()
+    else:
+        if flow_key:
+            query = query.where(StoredTask.flow_key == flow_key)
+        if node:
+            query = query.where(StoredTask.node == node)
+        if overdue_at is not None:
+            query = query.where(StoredTask.due_at < overdue_at)
+        order = (StoredTask.completed_at if box == "done" else StoredTask.created_at).desc()
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(order).limit(limit).offset(offset))
+    out = []
+    for row in rows:
+        if box == "started":
+            out.append(InboxEntry(None, row.instance_id, row.flow_key, row.record_id, None, None, row.status,
+                                  row.created_at, row.completed_at, None, None))
+        else:
+            t = row[0]
+            out.append(InboxEntry(t.id, t.instance_id, t.flow_key, t.record_id, t.node, t.kind, t.status,
+                                  t.created_at, t.completed_at, t.due_at, t.decision))
+    return out, total
+
+
+def inbox_counts(session: Session, user_id: int) -> dict[str, int]:
+    return {
+        box: session.execute(select(func.count()).select_from(_box_query(box, user_id).subquery())).scalar_one()
+        for box in BOXES
+    }

@@ -83,9 +83,10 @@ class _Compiler:
         self.file = file
         self.problems: list[Problem] = []
 
-    def problem(self, code: str, where: m.Where | m.ExprText | None, **params: Any) -> None:
+    def problem(self, code: str, where: m.Where | m.ExprText | None, *, severity: str = "error",
+                **params: Any) -> None:
         self.problems.append(Problem(code, params, file=self.file, line=where.line if where else None,
-                                     column=where.column if where else None))
+                                     column=where.column if where else None, severity=severity))  # type: ignore[arg-type]
 
     def form(self, key: str, where: m.Where | None) -> Schema | None:
         schema = self.env.resolve_form(key)
@@ -160,7 +161,8 @@ class _Compiler:
                              hint=_suggest(channel, list(self.env.channels)))
         template = action.delivery.template
         if template and self.env.template_exists is not None and not self.env.template_exists(template):
-            self.problem("rules.unknown_template", action.where, name=template)
+            # A warning: templates may be installed after the rules; until then the key is the subject.
+            self.problem("rules.unknown_template", action.where, name=template, severity="warning")
         target_schema: Schema | None = None
         if action.kind == "create_record" and action.form:
             target_schema = self.form(action.form, action.where)

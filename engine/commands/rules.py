@@ -20,10 +20,10 @@ app = typer.Typer(help="Rules: check, publish, explain, dry-run", no_args_is_hel
 def _print_problems(problems: list) -> None:
     locale = cli_locale()
     for p in problems:
-        err_console.print(p.format(locale), markup=False, highlight=False)
+        err_console.print(p.format(locale), markup=False, highlight=False, soft_wrap=True)
         context = p.params.get("context") if isinstance(p.params, dict) else None
         if context:
-            err_console.print(str(context), markup=False, highlight=False)
+            err_console.print(str(context), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("check")

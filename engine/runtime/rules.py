@@ -190,7 +190,7 @@ def _store(session: Session, firing: Firing) -> None:
     firing_store.record(
         session, rule=firing.rule, ruleset=firing.ruleset, version=firing.version, trigger=firing.trigger,
         subject=firing.subject, record_id=firing.record_id, outcome=firing.outcome, fired=firing.fired,
-        event=firing.event, conditions=[firing.conditions] if firing.conditions else [],
+        event=firing.event_summary(), conditions=[firing.conditions] if firing.conditions else [],
         actions=[a.to_dict() for a in firing.actions], dedupe_key=firing.dedupe_key, error=firing.error,
         at=firing.at)
 

@@ -196,9 +196,10 @@ def main() -> None:
     parser.add_argument("--durable-events", type=int, default=5_000)
     args = parser.parse_args()
     stream = events()
-    counts = {"always": [0], "matched": [0], "durable": [0]}
+    counts = {"always": [0], "matched": [0], "none": [0], "durable": [0]}
     best = interleaved({"always": safeflow_runner(stream, "always", counts["always"]),
                         "matched": safeflow_runner(stream, "matched", counts["matched"]),
+                        "none": safeflow_runner(stream, "none", counts["none"]),
                         "durable": durable_runner(stream, counts["durable"])})
     rate = {name: len(stream) / seconds for name, seconds in best.items()}
     print(f"per-event rules, {RULES} active, {EVENTS} events, half match (best of 5, interleaved):")
@@ -206,6 +207,8 @@ def main() -> None:
           f"{rate['always'] / rate['durable']:5.2f}x durable_rules  ({counts['always'][0]} firings)")
     print(f"  safeflow, matches explained           {rate['matched']:10,.0f} events/s  "
           f"{rate['matched'] / rate['durable']:5.2f}x durable_rules  ({counts['matched'][0]} firings)")
+    print(f"  safeflow, outcome only (no explain)   {rate['none']:10,.0f} events/s  "
+          f"{rate['none'] / rate['durable']:5.2f}x durable_rules  ({counts['none'][0]} firings)")
     print(f"  durable_rules 2.0.28                  {rate['durable']:10,.0f} events/s  "
           f"{1:5.2f}x                ({counts['durable'][0]} firings)")
     durable_path = bench_durable_path(args.durable_events)

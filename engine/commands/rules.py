@@ -100,6 +100,19 @@ def test(
         raise typer.Exit(2) from exc
 
 
+@app.command("test-pack")
+def test_pack(folder: Path) -> None:
+    """Run a pack's rules/tests/*.jsonl (event lines, each followed by the actions it must cause)."""
+    from engine.runtime.packs import load_pack
+    from engine.runtime.rule_tests import check_pack_rule_tests
+
+    problems = check_pack_rule_tests(load_pack(folder))
+    _print_problems(problems)
+    if problems:
+        raise typer.Exit(1)
+    console.print(i18n.message("rules.cli.ok", cli_locale(), file=str(folder)))
+
+
 i18n.register_messages({
     "rules.cli.ok": {"zh-CN": "{file}：没有问题", "en": "{file}: no problems"},
     "rules.cli.published": {"zh-CN": "已发布规则集 {key} 第 {version} 版", "en": "Published rule set {key} v{version}"},

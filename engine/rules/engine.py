@@ -128,7 +128,8 @@ class RuleRunner:
     def __init__(self, effects: Effects, ctx: EvalContext, dedupe: DedupeMarks, *, explain: str = "always") -> None:
         """`explain="always"` stores every sub-condition's value of every evaluation (the site's
         default); `"matched"` evaluates plain conditions on the fast path and explains only the
-        ones that matched (conditions with aggregates are always explained: one query, not two)."""
+        ones that matched (conditions with aggregates are always explained: one query, not two);
+        `"none"` keeps only the outcome (benchmarks against engines that explain nothing)."""
         self.effects = effects
         self.ctx = ctx
         self.dedupe = dedupe
@@ -174,7 +175,9 @@ class RuleRunner:
             matched = True
             condition = rule.condition
             if condition is not None:
-                if self.explain == "always" or condition.aggregates or condition.evaluate(data, ctx) is True:
+                if self.explain == "none":
+                    matched = condition.evaluate(data, ctx) is True
+                elif self.explain == "always" or condition.aggregates or condition.evaluate(data, ctx) is True:
                     explanation = condition.explain(data, ctx)
                     firing.conditions = explanation.to_dict()
                     matched = explanation.value is True

@@ -159,6 +159,20 @@ class SiteEffects:
         return self.notifier.call_webhook(url, body, source=source).status
 
 
+class FlowAutomation:
+    """The flow engine's `Automation` port (automation nodes) on the same effects rule actions
+    use: `flow_engine(session, site, automation=FlowAutomation(session, site))`."""
+
+    def __init__(self, session: Session, site: Site) -> None:
+        self.effects = SiteEffects(session, site)
+
+    def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> None:
+        self.effects.create_record(form, values, source)
+
+    def call_webhook(self, url: str, method: str, body: Mapping[str, Any] | None, source: Mapping[str, Any]) -> None:
+        self.effects.notifier.call_webhook(url, body, method=method, source=source)
+
+
 # --- running ----------------------------------------------------------------------------------
 
 def runner(session: Session, site: Site) -> RuleRunner:

@@ -231,6 +231,11 @@ def on_event(session: Session, event: Event, site: Site) -> None:
         _guarded(session, lambda rule=rule: run.evaluate_event(rule, event))
 
 
+def wants(session: Session, event: Event, site: Site) -> bool:
+    """Only events some rule in effect listens to are queued for the rule engine."""
+    return bool(load_book(session).for_event(event))
+
+
 def _rows(session: Session, form: str) -> Iterator[tuple[int, dict[str, Any]]]:
     query = (select(Record.id, Record.data, Record.created_at).where(Record.form == form, Record.deleted_at.is_(None))
              .order_by(Record.id).execution_options(yield_per=500))
@@ -325,7 +330,7 @@ def publish(session: Session, site: Site, actor: Actor, key: str, text: str, *, 
 
 def wire_rules(site: Site) -> None:
     for prefix in ("record.", "flow.", "sensor.", "webhook."):
-        site.on_event(f"rules:{prefix}", prefix, on_event)
+        site.on_event(f"rules:{prefix}", prefix, on_event, interested=wants)
     site.register_timer_handler(SCHEDULE_KIND, on_schedule)
     seen: list[Any] = [None]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from expr_support import HAZARD, NOW
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from engine.expr import (
     unparse,
 )
 from engine.expr.values import CalendarDuration
+from tests.expr.expr_support import HAZARD, NOW
 
 READING = Schema.of({"sensor": "text", "value": "number", "ts": "datetime"}, name="reading")
 FORMS = {"hazard": HAZARD, "reading": READING}.get

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from expr_support import SHANGHAI
 
 from engine.expr import BusinessCalendar, ExprError
+from tests.expr.expr_support import SHANGHAI
 
 # China's 2025 National Day and Mid-Autumn break: Oct 1–8 off; Sun Sep 28 and Sat Oct 11 worked.
 NATIONAL_DAY = BusinessCalendar.from_config(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from expr_support import HAZARD
 
 from engine.expr import Schema, check, compile_expr
 from engine.expr.types import (
@@ -18,6 +17,7 @@ from engine.expr.types import (
     ListType,
     parse_type,
 )
+from tests.expr.expr_support import HAZARD
 
 
 def type_of(text: str, schema: Schema = HAZARD) -> object:

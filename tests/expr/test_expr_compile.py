@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from expr_support import HAZARD, fixed_context
 
 from engine.expr import CompiledExpr, EvalContext, ExprError, Schema, compile_expr, evaluate, parse
 from engine.expr.types import BOOLEAN, NUMBER
+from tests.expr.expr_support import HAZARD, fixed_context
 
 
 def test_compiled_expression_exposes_text_ast_type_references_and_aggregates() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from expr_support import fixed_context
 
 from engine.expr import ExprError, compile_expr, evaluate
 from engine.expr.functions import CATEGORIES, all_functions, find_function, names
+from tests.expr.expr_support import fixed_context
 
 EXAMPLES = [(spec.name, expr, result) for spec in all_functions() for expr, result in spec.examples]
 

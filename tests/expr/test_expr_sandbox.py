@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from expr_support import HAZARD
 
 from engine.expr import ExprError, compile_expr, evaluate, parse
 from engine.expr.limits import MAX_DEPTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH
+from tests.expr.expr_support import HAZARD
 
 
 def codes(error: pytest.ExceptionInfo[ExprError]) -> list[str]:

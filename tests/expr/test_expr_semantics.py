@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from expr_support import HAZARD, NOW, SHANGHAI
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine.expr import EvalContext, ExprError, Schema, compile_expr, evaluate
+from tests.expr.expr_support import HAZARD, NOW, SHANGHAI
 
 NUMBERS = Schema.of({"a": "number", "b": "number"})
 INTEGERS = Schema.of({"a": "integer", "b": "integer"})

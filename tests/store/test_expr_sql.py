@@ -93,13 +93,6 @@ ROWS: list[dict[str, Any]] = [
 ]
 
 
-def _engines() -> Iterator[tuple[str, Engine]]:
-    yield "sqlite", create_engine("sqlite://")
-    url = os.environ.get("SAFEFLOW_TEST_DATABASE_URL")
-    if url:
-        yield "postgresql", create_engine(url)
-
-
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param(
@@ -119,10 +112,11 @@ ENGINES = [
 @pytest.fixture(scope="module", params=ENGINES)
 def db(request: pytest.FixtureRequest) -> Iterator[Engine]:
     name = request.param
+    # PostgreSQL: this xdist worker's own database (conftest's pg_worker_url), never the shared one.
     engine = (
         create_engine("sqlite://")
         if name == "sqlite"
-        else create_engine(os.environ["SAFEFLOW_TEST_DATABASE_URL"])
+        else create_engine(request.getfixturevalue("pg_worker_url"))
     )
     METADATA.drop_all(engine)
     METADATA.create_all(engine)

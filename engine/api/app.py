@@ -27,8 +27,10 @@ from engine.config import Settings, get_settings
 from engine.runtime.bootstrap import prepare_site
 from engine.runtime.site import Site
 
-ROUTERS = [system.router, org.router, audit.router, forms.router, records.router, files.router, ingest.router,
-           notifications.router, packs.router, flows.router, tasks.router, rules.router]
+ROUTERS = [
+    system.router, org.router, audit.router, packs.router, forms.router, records.router, files.router,
+    flows.router, tasks.router, ingest.router, notifications.router, rules.router,
+]
 
 DESCRIPTION = """
 SafeFlow's REST API. Log in at `/api/v1/auth/token` (OAuth2 password flow) and send

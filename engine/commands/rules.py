@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from engine import i18n
+from engine.commands.check import register_checker
 from engine.commands.common import cli_locale, console, err_console, fail, open_site
 from engine.errors import InvalidInput, SafeFlowError
 from engine.store.audit import Actor
@@ -111,6 +112,43 @@ def test_pack(folder: Path) -> None:
     if problems:
         raise typer.Exit(1)
     console.print(i18n.message("rules.cli.ok", cli_locale(), file=str(folder)))
+
+
+def _check_rules_file(path: Path, text: str, run: object) -> list:
+    """`safeflow check` for .rules files: syntax and names against the forms checked alongside
+    (forms elsewhere may exist on the site: unknown ones are warnings), and — once per pack —
+    the pack's rules/tests/*.jsonl."""
+    from engine.errors import Problem
+    from engine.forms import FormDefinition
+    from engine.rules.compile import Environment, compile_rules
+    from engine.rules.syntax import parse_rules
+
+    schemas = {}
+    for _, data in run.documents("form"):  # type: ignore[attr-defined]
+        try:
+            definition = FormDefinition.model_validate(data)
+        except ValueError:
+            continue
+        schemas.setdefault(definition.key, definition.expr_schema())
+    rules, problems = parse_rules(text, str(path))
+    _compiled, more = compile_rules(rules, Environment(form_schema=schemas.get, form_keys=lambda: list(schemas)),
+                                    file=str(path))
+    problems += [Problem(**{**p.__dict__, "severity": "warning"}) if p.code == "rules.unknown_form" else p
+                 for p in more]
+    pack = path.parent.parent
+    done = getattr(run, "_rule_test_packs", set())
+    if path.parent.name == "rules" and (pack / "pack.yaml").is_file() and pack not in done \
+            and any((pack / "rules" / "tests").glob("*.jsonl")):
+        from engine.runtime.packs import load_pack
+        from engine.runtime.rule_tests import check_pack_rule_tests
+
+        done.add(pack)
+        run._rule_test_packs = done  # type: ignore[attr-defined]
+        problems += check_pack_rule_tests(load_pack(pack))
+    return problems
+
+
+register_checker("rules", _check_rules_file)
 
 
 i18n.register_messages({

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from engine import i18n
-from engine.errors import Problem
+from engine.errors import InvalidInput, Problem
 from engine.runtime.dryrun import Definitions, dry_run
 
 
@@ -48,8 +48,12 @@ def check_pack_rule_tests(source: Any) -> list[Problem]:
             else:
                 events.append((number, item))
         actual: dict[int, list[dict[str, Any]]] = {}
-        for action in dry_run(rules_text, events, definitions, rules_file="pack.rules"):
-            actual.setdefault(action["event"], []).append(action)
+        try:
+            for action in dry_run(rules_text, events, definitions, rules_file="pack.rules"):
+                actual.setdefault(action["event"], []).append(action)
+        except InvalidInput:  # the rules themselves are broken: reported by their own check
+            problems.append(Problem("rules.test.not_run", file=shown, severity="warning"))
+            continue
         for index in range(1, len(events) + 1):
             wanted, got = expected.get(index, []), actual.get(index, [])
             event_line = events[index - 1][0]
@@ -64,6 +68,7 @@ def check_pack_rule_tests(source: Any) -> list[Problem]:
 
 
 i18n.register_messages({
+    "rules.test.not_run": {"zh-CN": "规则有错误，未运行本测试", "en": "Not run: the pack's rules have errors"},
     "rules.test.missing": {"zh-CN": "期望的动作没有发生：{expected}",
                            "en": "Expected action did not happen: {expected}"},
     "rules.test.unexpected": {"zh-CN": "该事件引发了未列出的动作：{action}",

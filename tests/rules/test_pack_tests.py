@@ -45,3 +45,19 @@ def test_missing_and_unexpected_actions_are_located_in_the_test_file(tmp_path: P
     assert [(p.code, p.file, p.line) for p in problems] == [
         ("rules.test.missing", "p/rules/tests/cluster.jsonl", 3),
         ("rules.test.unexpected", "p/rules/tests/cluster.jsonl", 4)]
+
+
+def test_safeflow_check_checks_rule_files_and_runs_the_packs_rule_tests(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    pack = _pack(tmp_path / "p", [AREA, HAZARD, HAZARD])  # the notify is not expected
+    result = CliRunner().invoke(app, ["check", str(pack)], env={"SAFEFLOW_LOCALE": "en"})
+    assert result.exit_code == 1
+    assert "p/rules/tests/cluster.jsonl:3: This event caused an action that is not expected" in result.output
+    (pack / "rules" / "typo.rules").write_text('rule "t" when hazard craeted then notify role("x") end\n',
+                                               encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(pack)], env={"SAFEFLOW_LOCALE": "en"})
+    assert "typo.rules:1:22: Syntax error: found 'craeted'; did you mean 'created'?" in result.output
+    assert "cluster.jsonl: warning: Not run: the pack's rules have errors" in result.output

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("safeflow-data"), description="Uploaded files, SQLite database, secrets")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     broker_url: str = Field(default="", description="Celery broker (redis://…); empty = embedded worker")
+    celery_queue: str = Field(default="safeflow", description="Celery queue name (sites sharing one Redis differ)")
     timezone: str = Field(default="Asia/Shanghai", description="Site timezone for dates, schedules, calendars")
     locale: str = Field(default="zh-CN", description="Default locale: zh-CN or en")
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir if unset")
@@ -44,6 +45,30 @@ class Settings(BaseSettings):
     max_upload_mb: int = 25
     worker_interval_seconds: float = Field(default=5.0, description="How often the embedded worker ticks")
     public_url: str = "http://127.0.0.1:8000"
+    timer_lease_seconds: float = Field(default=300, description="How long a claimed timer or message is held "
+                                       "before another worker may take it over (its worker died)")
+    wiring: list[str] = Field(default_factory=list, description="Extra wiring hooks 'module:function' "
+                              "(an integrator's own timer kinds and event listeners)")
+    # --- notifications (docs/notifications.md) ---
+    smtp_host: str = Field(default="", description="SMTP server for email; empty = email channel off")
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "safeflow@localhost"
+    webhook_secret: str = Field(default="", description="HMAC-SHA256 key signing outbound webhooks")
+    webhook_timeout_seconds: float = 10
+    outbox_max_attempts: int = Field(default=8, description="Deliveries tried before a message is dead-lettered")
+    outbox_backoff_seconds: float = Field(default=30, description="First retry delay; doubles per attempt")
+    dingtalk_webhook: str = Field(default="", description="DingTalk group-robot URL (…/robot/send?access_token=…)")
+    dingtalk_secret: str = Field(default="", description="DingTalk robot signing secret (SEC…), if enabled")
+    wecom_webhook: str = Field(default="", description="WeCom group-robot URL (…/webhook/send?key=…)")
+    sms_gateway_url: str = Field(default="", description="HTTP SMS gateway; empty = SMS channel off")
+    sms_gateway_headers: dict[str, str] = Field(default_factory=dict, description="e.g. an Authorization header")
+    sms_gateway_body: str = Field(default='{"to": {{ phone|tojson }}, "text": {{ text|tojson }}}',
+                                  description="Sandboxed Jinja2 template of the gateway's JSON body")
+    # --- sensors ---
+    sensor_retention_days: int = Field(default=90, description="Readings older than this are purged daily")
 
     @classmethod
     def settings_customise_sources(

@@ -9,14 +9,27 @@ from fastapi import FastAPI
 
 import engine
 from engine.api import errors
-from engine.api.routers import audit, files, flows, forms, org, packs, records, system, tasks
+from engine.api.routers import (
+    audit,
+    files,
+    flows,
+    forms,
+    ingest,
+    notifications,
+    org,
+    packs,
+    records,
+    rules,
+    system,
+    tasks,
+)
 from engine.config import Settings, get_settings
 from engine.runtime.bootstrap import prepare_site
 from engine.runtime.site import Site
 
 ROUTERS = [
     system.router, org.router, audit.router, packs.router, forms.router, records.router, files.router,
-    flows.router, tasks.router,
+    flows.router, tasks.router, ingest.router, notifications.router, rules.router,
 ]
 
 DESCRIPTION = """
@@ -37,7 +50,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.site is None:
             app.state.site, _ = prepare_site(settings)
-        start = run_worker if run_worker is not None else site is None
+        # With a broker the Celery workers tick (`safeflow worker`); otherwise this process does.
+        start = run_worker if run_worker is not None else (site is None and not settings.broker_url)
         if start:
             app.state.site.start_worker()
         try:

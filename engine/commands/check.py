@@ -84,7 +84,7 @@ def check_files(files: list[Path]) -> list[Problem]:
             continue
         for problem in checker(source, context):
             # A reference to a form outside the checked files may well exist on the site: warn only.
-            if problem.code in ("form.unknown_form", "definition.unknown_form"):
+            if problem.code in ("form.unknown_form", "definition.unknown_form", "rules.unknown_form"):
                 problem = Problem(**{**problem.__dict__, "severity": "warning"})
             problems.append(problem.located(file=source.file))
     return problems

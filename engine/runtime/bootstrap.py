@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from engine.config import Settings
@@ -22,11 +23,48 @@ def _flows(site: Site) -> None:
 WIRING.append(_flows)
 
 
+def _notifications(site: Site) -> None:
+    from engine.runtime.notify.wiring import wire_notifications
+
+    wire_notifications(site)
+
+
+def _broker(site: Site) -> None:
+    from engine.runtime.worker import wire_broker
+
+    wire_broker(site)
+
+
+def _ingest(site: Site) -> None:
+    from engine.runtime.ingest import wire_ingest
+
+    wire_ingest(site)
+
+
+def _rules(site: Site) -> None:
+    from engine.runtime.rules import wire_rules
+
+    wire_rules(site)
+
+
+WIRING.extend([_notifications, _broker, _ingest, _rules])
+
+
+def _load_hook(spec: str) -> Callable[[Site], None]:
+    """'package.module:function' from the `wiring` setting (an integrator's own handlers)."""
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise ValueError(f"wiring hook {spec!r} must look like 'package.module:function'")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def wire(site: Site) -> Site:
     import engine.runtime.definitions  # noqa: F401  (registers each engine's checker and publisher)
 
     for hook in WIRING:
         hook(site)
+    for spec in site.settings.wiring:
+        _load_hook(spec)(site)
     return site
 
 

@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -28,17 +30,26 @@ from engine.store.db import Database
 from engine.store.directory import SqlDirectory
 from engine.store.timers import DueTimer, TimerRepository
 
+if TYPE_CHECKING:
+    from engine.runtime.notify import OutboxNotifier
+
 log = logging.getLogger("safeflow.runtime")
 
 EVENT_KIND = "event"
 TimerHandler = Callable[[Session, DueTimer, "Site"], None]
 EventListener = Callable[[Session, Event, "Site"], None]
+# Decides at emit time, in the emitter's transaction, whether a listener wants this event at all
+# (the rule engine: "does any rule in effect listen to it?"), so uninteresting events cost no row.
+Interest = Callable[[Session, Event, "Site"], bool]
+# A pump moves other queued work along on every tick (outbox delivery); returns how much it did.
+Pump = Callable[["Site"], int]
 
 
 @dataclass
 class TickReport:
     ran: int = 0
     failed: int = 0
+    pumped: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -54,9 +65,11 @@ class DurableEventSink:
     def emit(self, event: Event) -> None:
         event_id = uuid.uuid4().hex
         repo = TimerRepository(self.session, self.site.clock)
-        names = self.site.listeners_for(event.kind)
+        names = [n for n in self.site.listeners_for(event.kind) if self.site.interested(n, self.session, event)]
         for name in names:
-            repo.schedule(EVENT_KIND, event.at, {"listener": name, "event": event.to_dict()},
+            # Due now, not at event.at: a reading stamped by a gateway whose clock runs ahead
+            # must not wait for that moment to be heard.
+            repo.schedule(EVENT_KIND, self.site.clock.now(), {"listener": name, "event": event.to_dict()},
                           key=f"event:{event_id}:{name}")
         if names and not self.session.info.get("safeflow_wake"):
             # Wake the worker once the rows are visible to it, i.e. after commit.
@@ -72,6 +85,14 @@ class Site:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._listeners: dict[str, tuple[str, EventListener]] = {}
+        self._interest: dict[str, Interest] = {}
+        self._pumps: dict[str, Pump] = {}
+        # A dry-run site (`safeflow rules test`): notifications are written as suppressed and
+        # never delivered, whatever the channel.
+        self.dry_run = False
+        # Called on wake() besides the embedded worker's event: under Celery, a hook that sends a
+        # tick to the broker so work committed now runs now, not at the next beat.
+        self.wakers: list[Callable[[], None]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,9 +104,23 @@ class Site:
         """Handle every timer whose kind equals or starts with `kind_prefix` + "." (longest wins)."""
         self._timer_handlers[kind_prefix] = handler
 
-    def on_event(self, name: str, kind_prefix: str, listener: EventListener) -> None:
-        """Register a named listener for events whose kind starts with `kind_prefix`."""
+    def register_pump(self, name: str, pump: Pump) -> None:
+        """Run `pump(site)` after the timers on every tick (e.g. deliver the outbox)."""
+        self._pumps[name] = pump
+
+    def on_event(self, name: str, kind_prefix: str, listener: EventListener, *,
+                 interested: Interest | None = None) -> None:
+        """Register a named listener for events whose kind starts with `kind_prefix` (and, if
+        given, for which `interested(session, event, site)` is true when the event is emitted)."""
         self._listeners[name] = (kind_prefix, listener)
+        if interested is not None:
+            self._interest[name] = interested
+        else:
+            self._interest.pop(name, None)
+
+    def interested(self, name: str, session: Session, event: Event) -> bool:
+        check = self._interest.get(name)
+        return check is None or check(session, event, self)
 
     def listeners_for(self, kind: str) -> list[str]:
         return [name for name, (prefix, _) in self._listeners.items() if kind.startswith(prefix)]
@@ -117,32 +152,72 @@ class Site:
     def directory(self, session: Session) -> SqlDirectory:
         return SqlDirectory(session)
 
+    def notifier(self, session: Session, *, suppress: bool = False) -> OutboxNotifier:
+        """The Notifier engines are handed: writes the outbox in `session`'s transaction."""
+        from engine.runtime.notify import OutboxNotifier
+
+        return OutboxNotifier(session, self.directory(session), locale=self.settings.locale, clock=self.clock,
+                              suppress=suppress or self.dry_run, wake=self.wake)
+
     def migrate(self) -> None:
         migrate.upgrade(self.db.engine)
 
     # --- the tick -----------------------------------------------------------------------------
 
-    def tick(self, limit: int = 100) -> TickReport:
-        """Run the timers due now: claim a batch, run each handler in its own transaction."""
-        report = TickReport()
-        now = self.clock.now()
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.timer_lease_seconds)
+
+    def claim_timers(self, limit: int = 100, worker: str | None = None) -> list[DueTimer]:
         with self.session() as session:
-            due = timers.claim_due(session, self.worker_id, now, limit=limit)
-        for timer in due:
-            handler = self.handler_for(timer.kind)
-            try:
-                with self.session() as session:
-                    if handler is None:
-                        raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
-                    handler(session, timer, self)
-                    timers.finish(session, timer.id, self.worker_id)
-                report.ran += 1
-            except Exception as exc:  # a failing handler must not stop the others
-                log.exception("timer %s (%s) failed", timer.key, timer.kind)
+            return timers.claim_due(session, worker or self.worker_id, self.clock.now(), limit=limit,
+                                    lease=self.lease)
+
+    def run_timer(self, timer: DueTimer | int, worker: str | None = None, report: TickReport | None = None) -> bool:
+        """Run one claimed timer's handler; its effects and the `done` mark commit together.
+
+        The claim is re-read under a row lock first: a timer whose claim was taken over (its
+        lease ran out, another worker ran it) or already finished is skipped, so a redelivered
+        Celery task or a late worker never runs it a second time.
+        """
+        worker = worker or self.worker_id
+        timer_id = timer if isinstance(timer, int) else timer.id
+        label = str(timer_id)
+        try:
+            with self.session() as session:
+                due = timers.load_claimed(session, timer_id, worker, lock=True)
+                if due is None:
+                    return False
+                label = due.key
+                handler = self.handler_for(due.kind)
+                if handler is None:
+                    raise LookupError(f"no handler registered for timer kind {due.kind!r}")
+                handler(session, due, self)
+                timers.finish(session, due.id, worker)
+        except Exception as exc:  # a failing handler must not stop the others
+            log.exception("timer %s failed", label)
+            if report is not None:
                 report.failed += 1
-                report.errors.append(f"{timer.key}: {exc}")
-                with self.session() as session:
-                    timers.fail(session, timer.id, self.worker_id, traceback.format_exc(), now=self.clock.now())
+                report.errors.append(f"{label}: {exc}")
+            with self.session() as session:
+                timers.fail(session, timer_id, worker, traceback.format_exc(), now=self.clock.now())
+            return False
+        if report is not None:
+            report.ran += 1
+        return True
+
+    def tick(self, limit: int = 100) -> TickReport:
+        """Run the timers due now (claim a batch, each handler in its own transaction), then the
+        pumps (outbox delivery)."""
+        report = TickReport()
+        for timer in self.claim_timers(limit):
+            self.run_timer(timer, report=report)
+        for name, pump in list(self._pumps.items()):
+            try:
+                report.pumped += pump(self)
+            except Exception as exc:
+                log.exception("pump %s failed", name)
+                report.errors.append(f"{name}: {exc}")
         return report
 
     def drain(self, max_rounds: int = 100) -> TickReport:
@@ -153,7 +228,8 @@ class Site:
             total.ran += report.ran
             total.failed += report.failed
             total.errors.extend(report.errors)
-            if report.ran + report.failed == 0:
+            total.pumped += report.pumped
+            if report.ran + report.failed + report.pumped == 0:
                 break
         return total
 
@@ -161,6 +237,11 @@ class Site:
 
     def wake(self) -> None:
         self._wake.set()
+        for waker in self.wakers:
+            try:
+                waker()
+            except Exception:  # a broker hiccup must not fail the commit that woke us
+                log.exception("waking the workers failed")
 
     def start_worker(self) -> None:
         if self._thread is not None:

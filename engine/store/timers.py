@@ -56,6 +56,14 @@ class TimerRepository:
             existing.finished_at = None
         self.session.flush()
 
+    def ensure(self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str) -> bool:
+        """Arm `key` unless it is already waiting or running (a recurring job arms itself once)."""
+        status = self.session.execute(select(Timer.status).where(Timer.key == key)).scalar_one_or_none()
+        if status in ("pending", "running"):
+            return False
+        self.schedule(kind, due_at, payload, key)
+        return True
+
     def cancel(self, key: str) -> None:
         self.session.execute(
             update(Timer).where(Timer.key == key, Timer.status == "pending").values(status="cancelled")
@@ -105,6 +113,22 @@ def claim_due(session: Session, worker: str, now: datetime, *, limit: int = 100,
     ).all()
     due = [DueTimer(r.id, r.kind, r.key, r.due_at, r.payload or {}, r.attempts) for r in rows]
     return sorted(due, key=lambda t: (t.due_at, t.id))
+
+
+def load_claimed(session: Session, timer_id: int, worker: str, *, lock: bool = False) -> DueTimer | None:
+    """The timer as claimed by `worker`, or None if that claim is over (done, or taken over).
+
+    With `lock`, the row stays locked until the caller's transaction ends: while a handler runs,
+    no other worker can take the timer over (their claim skips locked rows; SQLite's single
+    writer gives the same), so a lease that expires under a slow handler never runs it twice.
+    """
+    query = select(Timer).where(Timer.id == timer_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None or row.status != "running" or row.locked_by != worker:
+        return None
+    return DueTimer(row.id, row.kind, row.key, row.due_at, row.payload or {}, row.attempts)
 
 
 def finish(session: Session, timer_id: int, worker: str) -> bool:

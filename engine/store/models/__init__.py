@@ -4,6 +4,7 @@ from engine.store.models.content import Counter, Definition, Record, StoredFile
 from engine.store.models.flows import StoredInstance, StoredTask
 from engine.store.models.identity import ApiKey, Delegation, Department, Grant, Membership, Role, User
 from engine.store.models.packs import InstalledPack, PackConflict
+from engine.store.models.rules import RuleDedupe, RuleFiring, SensorReading
 from engine.store.models.system import AuditEntry, AuditHead, InboxMessage, OutboxMessage, Timer
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "PackConflict",
     "Record",
     "Role",
+    "RuleDedupe",
+    "RuleFiring",
+    "SensorReading",
     "StoredFile",
     "StoredInstance",
     "StoredTask",

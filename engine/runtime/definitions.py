@@ -86,6 +86,12 @@ def run_pack_rule_tests(source: Any) -> list[Problem]:
     return check_pack_rule_tests(source)
 
 
+def check_dictionary(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.forms.dictionary import check_dictionary as check
+
+    return check(source.body, source.file)
+
+
 def publish_form(session: Session, actor: Actor, key: str, body: Any, pack: str | None) -> int:
     from engine.forms.publishing import publish
 
@@ -96,6 +102,7 @@ def register() -> None:
     register_checker("form", check_form)
     register_checker("flow", check_flow)
     register_checker("rule", check_rule)
+    register_checker("dictionary", check_dictionary)
     register_pack_check(run_pack_rule_tests)
     register_publisher("form", publish_form)
 

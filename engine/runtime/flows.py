@@ -16,6 +16,7 @@ from engine.flows.model import FlowDefinition
 from engine.flows.persistence import SqlFlowCatalog, SqlFlowStore
 from engine.flows.state import FlowInstance
 from engine.forms.catalog import FormCatalog
+from engine.forms.dictionary import DictionaryLookup
 from engine.forms.records import RecordService
 from engine.runtime.site import Site
 from engine.services import Notification
@@ -109,6 +110,7 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
         "events": site.events(session),
         "compiled": _COMPILED.setdefault(site, {}),
         "records": RecordWriteBack(session, site),
+        "lookup": DictionaryLookup(session),
         "automation": _automation(session, site),
         "schema_for": form_schema(session),
         "timezone": site.settings.tz,

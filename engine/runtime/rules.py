@@ -22,6 +22,7 @@ from engine.errors import InvalidInput, Problem
 from engine.events import Event
 from engine.expr import EvalContext
 from engine.forms.catalog import FormCatalog
+from engine.forms.dictionary import DictionaryLookup
 from engine.forms.records import RecordService
 from engine.rules import model as m
 from engine.rules.compile import CompiledRule, Environment, compile_rules
@@ -185,7 +186,8 @@ def runner(session: Session, site: Site) -> RuleRunner:
             columns[form] = column_for(definition.sql_kinds() if definition is not None else {})
         return columns[form]
 
-    ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form))
+    ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form),
+                      lookup=DictionaryLookup(session))
     return RuleRunner(SiteEffects(session, site), ctx, SqlDedupe(session))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import Problem
+from engine.i18n import LOCALES
 from engine.flows import model as m
 from engine.flows.durations import parse_duration
 from engine.flows.graph import CompiledFlow
@@ -94,13 +95,15 @@ class GraphContext:
     def expression_problems(
         self, text: str, node_id: str, path: str, *, condition: bool = False
     ) -> list[Problem]:
-        if self.schema is None:
-            return []
-        from engine.flows.conditions import check_condition, check_expression
+        """Type-checked against the form's schema; without one, every name is `any` (syntax and
+        function checks still apply)."""
+        from engine.flows.conditions import check_condition, check_expression, open_schema
 
-        found = check_condition(text, self.schema) if condition else check_expression(text, self.schema)
+        schema = self.schema if self.schema is not None else open_schema()
+        found = check_condition(text, schema) if condition else check_expression(text, schema)
         return [
-            self.problem("flow.expression", node_id, path=path, error=p.message("en"), expr=text)
+            self.problem("flow.expression", node_id, path=path, expr=text,
+                         error={loc: p.message(loc) for loc in LOCALES})
             for p in found
             if p.severity == "error"
         ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
@@ -21,6 +21,22 @@ from engine.store.base import utcnow
 from engine.store.models import StoredInstance, StoredTask
 
 STALE = "flow.instance.stale"
+_I = StoredInstance.__table__
+_T = StoredTask.__table__
+# Prebuilt statements: a task completion is a handful of these, compiled once (the ORM's
+# per-call coercion of `.values(**kw)` costs more than SQLite's whole write).
+_LOAD = select(_I.c.state, _I.c.row_version).where(_I.c.id == bindparam("b_id"))
+_SAVE = (
+    _I.update()
+    .where(_I.c.id == bindparam("b_id"), _I.c.row_version == bindparam("b_expected"))
+    .values(state=bindparam("state"), row_version=bindparam("row_version"), status=bindparam("status"),
+            form=bindparam("form"), record_id=bindparam("record_id"), initiator_id=bindparam("initiator_id"),
+            parent_id=bindparam("parent_id"), ended_at=bindparam("ended_at"), updated_at=bindparam("updated_at"))
+)
+_TASK_COLUMNS = ("node", "kind", "status", "assignee_id", "actor_id", "decision", "created_at", "completed_at",
+                 "due_at")
+_UPDATE_TASK = _T.update().where(_T.c.id == bindparam("b_id")).values(
+    **{c: bindparam(c) for c in _TASK_COLUMNS})
 _TASK_FIELDS = ("node", "kind", "status", "assignee", "actor", "decision", "created_at", "completed_at", "due_at")
 
 
@@ -59,9 +75,7 @@ class FlowInstanceRepository:
         ).scalar_one()
 
     def load(self, instance_id: int) -> dict[str, Any]:
-        row = self.session.execute(
-            select(StoredInstance.state, StoredInstance.row_version).where(StoredInstance.id == instance_id)
-        ).first()
+        row = self.session.connection().execute(_LOAD, {"b_id": instance_id}).first()
         if row is None or not row.state:
             raise NotFound("error.not_found", what=f"flow instance {instance_id}")
         state = dict(row.state)
@@ -76,21 +90,18 @@ class FlowInstanceRepository:
         """Write the document whose `row_version` is one more than the stored one."""
         instance_id = state["id"]
         version = state["row_version"]
-        result = self.session.execute(
-            update(StoredInstance)
-            .where(StoredInstance.id == instance_id, StoredInstance.row_version == version - 1)
-            .values(
-                state=dict(state), row_version=version, status=state["status"], form=state.get("form"),
-                record_id=state.get("record_id"), initiator_id=state.get("initiator"),
-                parent_id=(state.get("parent") or {}).get("instance"), ended_at=_when(state.get("ended_at")),
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        connection = self.session.connection()
+        result = connection.execute(_SAVE, {
+            "b_id": instance_id, "b_expected": version - 1, "state": dict(state), "row_version": version,
+            "status": state["status"], "form": state.get("form"), "record_id": state.get("record_id"),
+            "initiator_id": state.get("initiator"), "parent_id": (state.get("parent") or {}).get("instance"),
+            "ended_at": _when(state.get("ended_at")), "updated_at": utcnow(),
+        })
         if result.rowcount != 1:
             raise Conflict(STALE, what=instance_id)
         before = self._loaded.get(instance_id, {})
         new_rows = []
+        changed = []
         for task in state.get("tasks", []):
             signature = _signature(task)
             old = before.get(task["id"])
@@ -100,12 +111,11 @@ class FlowInstanceRepository:
                 new_rows.append({"id": task["id"], "instance_id": instance_id, "flow_key": state["flow_key"],
                                  "record_id": state.get("record_id"), **_task_values(task)})
             else:
-                self.session.execute(
-                    update(StoredTask).where(StoredTask.id == task["id"]).values(**_task_values(task))
-                    .execution_options(synchronize_session=False)
-                )
+                changed.append({"b_id": task["id"], **_task_values(task)})
+        if changed:
+            connection.execute(_UPDATE_TASK, changed)
         if new_rows:
-            self.session.execute(insert(StoredTask), new_rows)
+            connection.execute(_T.insert(), new_rows)
         self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:

@@ -107,3 +107,11 @@ def test_problems_carry_line_and_column_when_the_source_text_is_given():
            ' {"id": "end", "type": "end"}],\n "edges": [{"from": "start", "to": "x"}, {"from": "x", "to": "end"}]}'
     (missing,) = validate_flow(parse_definition(text), text=text, file="f.json")
     assert (missing.file, missing.line, missing.path) == ("f.json", 3, "nodes[1].assignees")
+
+
+def test_without_a_form_schema_conditions_are_still_parsed():
+    flow = linear({"id": "gw", "type": "exclusive"})
+    flow["edges"] = [{"from": "start", "to": "gw"}, {"from": "gw", "to": "end", "when": "level == == 1"},
+                     {"from": "gw", "to": "end", "default": True}]
+    (problem,) = problems(flow)["flow.edge.condition"]
+    assert problem.path == "edges[1].when"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from expr_support import HAZARD, fixed_context
 
 from engine.expr import EvalContext, Schema
+from tests.expr.expr_support import HAZARD, fixed_context
 
 
 @pytest.fixture

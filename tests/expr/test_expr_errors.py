@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from expr_support import HAZARD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InvalidInput
 from engine.expr import ExprError, Schema, check, compile_expr, evaluate, parse
+from tests.expr.expr_support import HAZARD
 
 
 def only_problem(text: str, schema: Schema = HAZARD) -> tuple[str, int | None, int | None, str, str]:

@@ -224,7 +224,7 @@ class DatasetQuery:
             if m.scale != 1:
                 expr = expr * m.scale
             l2_cols.append(expr.label(name))
-        l2 = select(*l2_cols).group_by(*[c[f"d{i}"] for i in range(len(dims))]).subquery("groups")
+        l2 = select(*l2_cols).select_from(l1q).group_by(*[c[f"d{i}"] for i in range(len(dims))]).subquery("groups")
         return self._final(l2, dims, kinds)
 
     def _final(self, l2: Any, dims: list[DimensionPlan], kinds: dict[str, str]

@@ -102,9 +102,10 @@ class SqlFunctions:
     def as_iso_text(self, value: ColumnElement[Any]) -> ColumnElement[str]:
         """A real timestamp column as the text the expression language compares datetimes with
         ("YYYY-MM-DDTHH:MM:SSZ"); SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff", which does not
-        compare correctly with that text."""
+        compare correctly with that text, and PostgreSQL cannot compare a timestamp with text
+        under the "C" collation the expression compiler uses for text."""
         if self.postgres:
-            return value
+            return func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         return func.strftime("%Y-%m-%dT%H:%M:%SZ", value)
 
     # --- departments ----------------------------------------------------------------------------

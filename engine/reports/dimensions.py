@@ -42,7 +42,7 @@ class DimensionPlan:
         kind = "text" if d.bucket else ("integer" if d.level else col.kind)
         labels: dict[Any, Any] = dict(col.options or {}) if not d.bucket else {}
         return ResultColumn(d.name, "dimension", kind, d.label or col.label, labels=labels, bucket=d.bucket,
-                            source_field=col.key)
+                            source_field=col.key, colors=dict(col.colors or {}) if not d.bucket else {})
 
 
 def ancestors_at(level: int) -> Any:

@@ -29,7 +29,7 @@ from engine.expr import EvalContext
 from engine.reports import periods
 from engine.reports.conditions import ConditionCompiler, equals, in_department, in_period, in_values
 from engine.reports.dataset import Dataset, Measure
-from engine.reports.dimensions import DimensionPlan, plan_dimension
+from engine.reports.dimensions import DimensionPlan, ancestors_at, plan_dimension
 from engine.reports.measures import Conditions, aggregate, duration_value
 from engine.reports.result import DatasetResult, ResultColumn, plain_number
 from engine.reports.sources import SourceView, resolve_source, scope_condition
@@ -59,12 +59,15 @@ class RowFilter:
     """A condition added to a dataset from outside: a dashboard's global filter or a
     drill-down click. `op`: period (value: Period; field None = the dataset's date field),
     department (value: id; the department column and everything below it), in (values), eq
-    (value), bucket (value: a bucket label of `field` by `bucket`)."""
+    (value), bucket (value: a bucket label of `field` by `bucket`), ancestor (value: the
+    department `field` rolls up to at level `bucket`)."""
 
     op: str
     value: Any
     field: str | None = None
     bucket: str | None = None
+    # A dashboard filter on a field the widget's source lacks does not apply to it.
+    optional: bool = False
 
 
 @dataclass
@@ -96,13 +99,16 @@ def _scope(viewer: Viewer, view: SourceView, session: Session) -> tuple[str, fro
 class DatasetQuery:
     """Builds the statement of one dataset for one viewer and context."""
 
-    def __init__(self, session: Session, dataset: Dataset, ctx: QueryContext) -> None:
+    def __init__(self, session: Session | None, dataset: Dataset, ctx: QueryContext, *,
+                 view: SourceView | None = None, dialect: str = "sqlite") -> None:
+        """Without a session (checking a definition) the statement is built but never run, for
+        the system viewer only."""
         self.session = session
         self.dataset = dataset
         self.ctx = ctx
-        self.fn = SqlFunctions(session.get_bind().dialect.name, ctx.tz, ctx.now)
-        self.view = resolve_source(session, dataset.source)
-        self.scope, self.hidden = _scope(ctx.viewer, self.view, session)
+        self.fn = SqlFunctions(session.get_bind().dialect.name if session else dialect, ctx.tz, ctx.now)
+        self.view = view or resolve_source(session, dataset.source)
+        self.scope, self.hidden = _scope(ctx.viewer, self.view, session) if session else ("all", frozenset())
         eval_ctx = EvalContext(now=ctx.now, tz=ctx.tz).with_variables(**ctx.viewer.variables())
         self.conditions = ConditionCompiler(self.view, self.fn, eval_ctx)
         self.used: set[str] = set()
@@ -119,29 +125,21 @@ class DatasetQuery:
         ds, path = self.dataset, self.ctx.path
         out = list(self.view.where)
         principal = self.ctx.viewer.principal
-        if self.scope != "all" and principal is not None:
+        if self.scope != "all" and principal is not None and self.session is not None:
             out.append(scope_condition(self.view, lambda owner, dept: scope_clause(
                 self.session, principal, self.scope, owner, dept), self.scope))
         if ds.filter:
-            out.append(self.conditions.expression(ds.filter, f"{path}.filter"))
+            found = self._try(self.conditions.expression, ds.filter, f"{path}.filter")
+            if found is not None:
+                out.append(found)
         date_key = ds.date_field or self.view.date_field
         self.period = periods.resolve(ds.range, self.ctx.now.astimezone(self.ctx.tz).date())
         for i, rf in enumerate(self.ctx.filters):
-            if rf.op == "period":
-                if rf.field is None:
-                    self.period = rf.value
-                else:
-                    out.append(in_period(self.column(rf.field, f"filters[{i}]"), rf.value, self.ctx.tz))
-            elif rf.op == "department":
-                col = self.column(rf.field, f"filters[{i}]") if rf.field else None
-                out.append(in_department(self.view, col, int(rf.value)))
-            elif rf.op == "in":
-                out.append(in_values(self.column(rf.field or "", f"filters[{i}]"), list(rf.value)))
-            elif rf.op == "eq":
-                out.append(equals(self.column(rf.field or "", f"filters[{i}]"), rf.value))
-            elif rf.op == "bucket":
-                col = self.column(rf.field or "", f"filters[{i}]")
-                out.append(self.fn.bucket(col.sql, col.kind, rf.bucket or "day", col.native) == rf.value)
+            if rf.field is not None and rf.optional and rf.field not in self.view.columns:
+                continue
+            found = self._try(self.row_filter, rf, i)
+            if found is not None:
+                out.append(found)
         if self.period is not None:
             date_col = self.column(date_key, "date_field")
             if date_col.kind not in ("date", "datetime"):
@@ -152,6 +150,28 @@ class DatasetQuery:
                 scan = periods.Period(self.period.previous().start, self.period.end)
             out.append(in_period(date_col, scan, self.ctx.tz))
         return out
+
+    def row_filter(self, rf: RowFilter, i: int) -> ColumnElement[bool] | None:
+        col = self.column(rf.field, f"filters[{i}]") if rf.field else None
+        if rf.op == "period":
+            if col is None:
+                self.period = rf.value
+                return None
+            return in_period(col, rf.value, self.ctx.tz)
+        if rf.op == "department":
+            return in_department(self.view, col, int(rf.value))
+        if col is None:
+            raise ValueError(f"the {rf.op} filter names no field")
+        if rf.op == "in":
+            return in_values(col, list(rf.value))
+        if rf.op == "eq":
+            return equals(col, rf.value)
+        if rf.op == "bucket":
+            return self.fn.bucket(col.sql, col.kind, rf.bucket or "day", col.native) == rf.value
+        if rf.op == "ancestor":
+            table = ancestors_at(int(rf.bucket or 1))
+            return col.sql.in_(select(table.c.department_id).where(table.c.ancestor_id == int(rf.value)))
+        raise ValueError(f"unknown row filter {rf.op!r}")
 
     def _flat_compare(self) -> bool:
         return any(m.compare for m in self.dataset.measures) and self.dataset.bucketed() is None
@@ -175,12 +195,21 @@ class DatasetQuery:
                                          path=f"{self.ctx.path}.{path}.field"))
         return col.sql, col.kind
 
+    def _try(self, build: Any, *args: Any) -> Any:
+        """Run one part of the build, collecting its problems instead of stopping at them."""
+        try:
+            return build(*args)
+        except InvalidInput as error:
+            self.problems += error.problems
+            return None
+
     # --- the statement ----------------------------------------------------------------------
 
     def build(self) -> tuple[Select[Any], list[ResultColumn], dict[str, str]]:
         ds = self.dataset
         conditions = self.where()
-        dims: list[DimensionPlan] = [plan_dimension(self, d, i) for i, d in enumerate(ds.dimensions)]
+        planned = [self._try(plan_dimension, self, d, i) for i, d in enumerate(ds.dimensions)]
+        dims: list[DimensionPlan] = [d for d in planned if d is not None]
         partition = [d.expr for d in dims]
         flat_compare = self._flat_compare()
         if any(m.compare for m in ds.measures) and self.period is None and flat_compare:
@@ -194,9 +223,13 @@ class DatasetQuery:
         groups: list[tuple[str, Measure, str]] = []
         kinds: dict[str, str] = {}
         for i, m in enumerate(ds.measures):
-            value, value_kind = self.measure_value(m, i)
-            where = self.conditions.expression(m.where, f"{self.ctx.path}.measures[{i}].where") if m.where else None
-            of = self.conditions.expression(m.of, f"{self.ctx.path}.measures[{i}].of") if m.of else None
+            found = self._try(self.measure_value, m, i)
+            where = self._try(self.conditions.expression, m.where, f"{self.ctx.path}.measures[{i}].where") \
+                if m.where else None
+            of = self._try(self.conditions.expression, m.of, f"{self.ctx.path}.measures[{i}].of") if m.of else None
+            if found is None:
+                continue
+            value, value_kind = found
             agg = aggregate(m.agg)
             kinds[m.key] = agg.kind(value_kind)
             runs = [(f"m{i}", current, m.key)]

@@ -24,6 +24,7 @@ class ResultColumn:
     label: Mapping[str, str] | None = None
     # Dimension values -> their display labels (per locale), when they have any.
     labels: dict[Any, Mapping[str, str] | str] = field(default_factory=dict)
+    colors: Mapping[str, str] = field(default_factory=dict)
     format: str | None = None
     unit: Mapping[str, str] | None = None
     bucket: str | None = None

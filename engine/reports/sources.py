@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms.catalog import FormCatalog
 from engine.forms.fieldtypes import FieldBase
+from engine.forms.model import FormDefinition
 from engine.reports.dataset import SourceSpec
 from engine.store.definitions import DefinitionRepository
 from engine.store.models import AuditEntry, Record, RuleFiring, SensorReading, StoredInstance, StoredTask, User
@@ -44,6 +45,7 @@ class SourceColumn:
     native: bool = True
     options: Mapping[str, Label] | None = None  # value -> label (choices, yes/no)
     ref: str | None = None  # "department" | "user": ids whose names are shown
+    colors: Mapping[str, str] | None = None  # value -> "#rrggbb" (an option's colour)
 
 
 @dataclass
@@ -92,24 +94,31 @@ def _field_column(item: FieldBase, sql: ColumnElement[Any], sql_kind: str) -> So
     value_type = item.expr_type_spec() if isinstance(item.expr_type_spec(), str) else None
     kind = _KINDS.get(value_type or "", sql_kind if sql_kind != "text" else "text")
     options: dict[str, Label] | None = None
-    if getattr(item, "options", None) and all(hasattr(o, "value") for o in item.options):  # type: ignore[attr-defined]
-        options = {o.value: dict(o.label or {"zh": o.value, "en": o.value}) for o in item.options}  # type: ignore[attr-defined]
+    colors: dict[str, str] | None = None
+    choices = getattr(item, "options", None)
+    if choices and all(hasattr(o, "value") and hasattr(o, "color") for o in choices):
+        options = {o.value: dict(o.label or {"zh": o.value, "en": o.value}) for o in choices}
+        colors = {o.value: o.color for o in choices if o.color} or None
     elif item.type == "boolean":
         options = {"true": _l(item.display(True, "zh-CN"), item.display(True, "en")),
                    "false": _l(item.display(False, "zh-CN"), item.display(False, "en"))}
     ref = {"department": "department", "user": "user"}.get(item.type)
     return SourceColumn(item.key, sql, kind, dict(item.label) if item.label else None, native=False,
-                        options=options, ref=ref)
+                        options=options, ref=ref, colors=colors)
 
 
-def _records(session: Session, spec: SourceSpec) -> SourceView:
-    catalog = FormCatalog(session)
+def _records(session: Session | None, spec: SourceSpec) -> SourceView:
+    assert session is not None
     try:
-        compiled = catalog.current(spec.form or "")
+        compiled = FormCatalog(session).current(spec.form or "")
     except NotFound:
         raise InvalidInput("reports.invalid", problems=[
             Problem("reports.unknown_form", {"form": spec.form}, path="source.form")]) from None
-    definition = compiled.definition
+    return records_view(spec, compiled.definition)
+
+
+def records_view(spec: SourceSpec, definition: FormDefinition) -> SourceView:
+    """A form's records as a source, from its definition alone (checks need no database)."""
     columns_of = column_for(definition)
     columns: dict[str, SourceColumn] = {}
     for key, kind in _SYSTEM_KINDS.items():
@@ -124,8 +133,8 @@ def _records(session: Session, spec: SourceSpec) -> SourceView:
                       owner=table.c.owner_id, department=table.c.department_id, title=dict(definition.title))
 
 
-def _node_names(session: Session, flow: str | None) -> dict[str, Label] | None:
-    if flow is None:
+def _node_names(session: Session | None, flow: str | None) -> dict[str, Label] | None:
+    if flow is None or session is None:
         return None
     row = DefinitionRepository(session).current("flow", flow)
     if row is None:
@@ -139,7 +148,7 @@ def _node_names(session: Session, flow: str | None) -> dict[str, Label] | None:
     return names
 
 
-def _flow_tasks(session: Session, spec: SourceSpec) -> SourceView:
+def _flow_tasks(session: Session | None, spec: SourceSpec) -> SourceView:
     t = StoredTask.__table__
     u = User.__table__.alias("assignee")
     table = t.outerjoin(u, u.c.id == t.c.assignee_id)
@@ -165,7 +174,7 @@ def _flow_tasks(session: Session, spec: SourceSpec) -> SourceView:
                       title=_l("流程任务", "Flow tasks"))
 
 
-def _flow_instances(session: Session, spec: SourceSpec) -> SourceView:
+def _flow_instances(session: Session | None, spec: SourceSpec) -> SourceView:
     i = StoredInstance.__table__
     u = User.__table__.alias("initiator")
     table = i.outerjoin(u, u.c.id == i.c.initiator_id)
@@ -188,7 +197,7 @@ def _flow_instances(session: Session, spec: SourceSpec) -> SourceView:
                       title=_l("流程实例", "Flow instances"))
 
 
-def _rule_firings(session: Session, spec: SourceSpec) -> SourceView:
+def _rule_firings(session: Session | None, spec: SourceSpec) -> SourceView:
     r = RuleFiring.__table__
     c = {
         "id": SourceColumn("id", r.c.id, "integer", _l("编号", "ID")),
@@ -205,7 +214,7 @@ def _rule_firings(session: Session, spec: SourceSpec) -> SourceView:
     return SourceView(spec, r, where, c, "at", title=_l("规则触发", "Rule firings"))
 
 
-def _sensor_readings(session: Session, spec: SourceSpec) -> SourceView:
+def _sensor_readings(session: Session | None, spec: SourceSpec) -> SourceView:
     s = SensorReading.__table__
     c = {
         "metric": SourceColumn("metric", s.c.metric, "text", _l("指标", "Metric")),
@@ -218,7 +227,7 @@ def _sensor_readings(session: Session, spec: SourceSpec) -> SourceView:
     return SourceView(spec, s, where, c, "at", title=_l("传感器读数", "Sensor readings"))
 
 
-def _audit_log(session: Session, spec: SourceSpec) -> SourceView:
+def _audit_log(session: Session | None, spec: SourceSpec) -> SourceView:
     a = AuditEntry.__table__
     c = {
         "id": SourceColumn("id", a.c.id, "integer", _l("编号", "ID")),
@@ -232,7 +241,7 @@ def _audit_log(session: Session, spec: SourceSpec) -> SourceView:
     return SourceView(spec, a, [], c, "at", title=_l("审计日志", "Audit log"))
 
 
-SOURCES: dict[str, Callable[[Session, SourceSpec], SourceView]] = {
+SOURCES: dict[str, Callable[[Session | None, SourceSpec], SourceView]] = {
     "records": _records,
     "flow_tasks": _flow_tasks,
     "flow_instances": _flow_instances,
@@ -242,12 +251,13 @@ SOURCES: dict[str, Callable[[Session, SourceSpec], SourceView]] = {
 }
 
 
-def register_source(kind: str, resolver: Callable[[Session, SourceSpec], SourceView]) -> None:
+def register_source(kind: str, resolver: Callable[[Session | None, SourceSpec], SourceView]) -> None:
     """Add a source kind (an integrator's table); its resolver builds the SourceView."""
     SOURCES[kind] = resolver
 
 
-def resolve_source(session: Session, spec: SourceSpec) -> SourceView:
+def resolve_source(session: Session | None, spec: SourceSpec) -> SourceView:
+    """The source as columns. Without a session (definition checks) flow node names are left out."""
     return SOURCES[spec.kind](session, spec)
 
 

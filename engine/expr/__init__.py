@@ -7,6 +7,8 @@
 See docs/expr.md for the language and docs/expr-functions.md for the function library.
 """
 
+from typing import Any
+
 from engine.expr import functions as _functions  # noqa: F401  (registers the library)
 from engine.expr.aggregates import AggregatePlan, BoundAggregate, bind
 from engine.expr.ast import Aggregate, Expr
@@ -22,7 +24,7 @@ from engine.expr.types import Schema
 from engine.expr.unparse import unparse
 
 
-def evaluate(text: str, data: object = None, ctx: EvalContext | None = None) -> object:
+def evaluate(text: str, data: Any = None, ctx: EvalContext | None = None) -> Any:
     """Evaluate one expression on a dict (an open schema: every name is a field of `data`)."""
     return compile_expr(text).evaluate({} if data is None else data, ctx)
 

@@ -10,9 +10,10 @@ candidate-row column stands alone and an index can serve it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.expr import ast
@@ -39,7 +40,7 @@ class BoundAggregate:
     order_by: str | None
     n: int | None
     condition: ast.Node | None
-    source: ast.Aggregate = field(repr=False, compare=False)
+    source: ast.Aggregate = dataclasses.field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, for explanations, logs and cache keys."""
@@ -180,7 +181,8 @@ def _isolate_all(node: ast.Node, ctx: EvalContext) -> ast.Node:
 
 
 def _isolate(node: ast.Compare, ctx: EvalContext) -> ast.Node:
-    """`lit - col > lit2` → `col < lit - lit2` (and the other +/- shapes), literals folded."""
+    """`lit - col > lit2` → `col < lit - lit2` (and the other +/- shapes), literals folded,
+    only where the rewrite is exact (see `_exact`)."""
     from engine.expr import runtime as rt
 
     if node.op in ("in", "not in"):
@@ -191,33 +193,39 @@ def _isolate(node: ast.Compare, ctx: EvalContext) -> ast.Node:
     for _ in range(8):
         if not (isinstance(right, ast.Literal) and isinstance(left, ast.Binary) and left.op in ("+", "-")):
             break
-        a, b, k = left.left, left.right, None
-        if isinstance(b, ast.Literal) and _invertible(b.value):
-            k = b.value
-            bound = rt.sub(right.value, k, ctx) if left.op == "+" else rt.add(right.value, k, ctx)
-            left = a
-        elif isinstance(a, ast.Literal) and _invertible(a.value):
-            k = a.value
-            if left.op == "+":
-                bound = rt.sub(right.value, k, ctx)
-                left = b
-            else:  # k - col op R  →  col flip(op) k - R
-                bound = rt.sub(k, right.value, ctx)
-                left, op = b, _FLIP[op]
+        a, b = left.left, left.right
+        if isinstance(b, ast.Literal) and _exact(b.value, right.value):
+            # col + k op R → col op R - k ;  col - k op R → col op R + k
+            bound = rt.sub(right.value, b.value, ctx) if left.op == "+" else rt.add(right.value, b.value, ctx)
+            new_left, new_op = a, op
+        elif isinstance(a, ast.Literal) and _exact(a.value, right.value):
+            if left.op == "+":  # k + col op R → col op R - k
+                bound, new_left, new_op = rt.sub(right.value, a.value, ctx), b, op
+            else:  # k - col op R → col flip(op) k - R
+                bound, new_left, new_op = rt.sub(a.value, right.value, ctx), b, _FLIP[op]
         else:
             break
         if bound is None:
             break
-        right = _literal(right, bound)
+        left, op, right = new_left, new_op, _literal(right, bound)
     if left is node.left and right is node.right:
         return node
     return replace(node, left=left, right=right, op=op)
 
 
-def _invertible(value: Any) -> bool:
-    return (isinstance(value, int | float | timedelta | datetime) and not isinstance(value, bool)) or (
-        type(value).__name__ == "date"
-    )
+def _exact(k: Any, r: Any) -> bool:
+    """Can `x ± k op r` be solved for x without rounding? Integers, and fixed durations against
+    date-times (or whole days against dates); never floats or calendar months."""
+    if type(k) is int and type(r) is int:
+        return True
+    pair = (k, r)
+    durations = [v for v in pair if type(v) is timedelta]
+    moments = [v for v in pair if isinstance(v, date)]
+    if len(durations) + len(moments) != 2 or not durations:
+        return False
+    if any(type(v) is date for v in moments):
+        return all(d % timedelta(days=1) == timedelta(0) for d in durations)
+    return True
 
 
 # --- plans ---------------------------------------------------------------------------------------

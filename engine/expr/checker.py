@@ -8,25 +8,26 @@ cascade into many. The compiler generates code from the `Analysis` this produces
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.errors import Problem
 from engine.expr import ast
+from engine.expr.checker_calls import CallChecks
 from engine.expr.errors import problem
-from engine.expr.functions import find_function, names
-from engine.expr.functions.registry import FunctionSpec
-from engine.expr.scopes import LAMBDA_NAMES, LambdaFrame, Resolution, RowFrame, Scopes
+from engine.expr.scopes import LAMBDA_NAMES, LambdaFrame, Resolution, Scopes
+from engine.expr.typerules import (
+    CONDITIONISH,
+    arithmetic_type,
+    did_you_mean,
+    literal_type,
+)
 from engine.expr.types import (
     ANY,
     BOOLEAN,
-    DATE,
     DATETIME,
     DURATION,
-    INTEGER,
     NULL,
     NUMBER,
     TEXT,
@@ -34,17 +35,13 @@ from engine.expr.types import (
     RecordType,
     Schema,
     Type,
-    TypeVar,
     assignable,
     comparable,
     is_numeric,
-    is_temporal,
     unify,
 )
-from engine.expr.values import CalendarDuration
 
 ResolveForm = Callable[[str], Schema | None]
-_CONDITIONISH = (BOOLEAN, ANY, NULL)
 
 
 @dataclass
@@ -70,41 +67,7 @@ class Analysis:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def literal_type(value: Any) -> Type:
-    if value is None:
-        return NULL
-    if isinstance(value, bool):
-        return BOOLEAN
-    if isinstance(value, int):
-        return INTEGER
-    if isinstance(value, float):
-        return NUMBER
-    if isinstance(value, str):
-        return TEXT
-    if isinstance(value, datetime):
-        return DATETIME
-    if isinstance(value, date):
-        return DATE
-    if isinstance(value, timedelta | CalendarDuration):
-        return DURATION
-    if isinstance(value, list | tuple):
-        return ListType(unify(literal_type(v) for v in value) or ANY)
-    return ANY
-
-
-def _hint(name: str, candidates: Iterable[str]) -> dict[str, str]:
-    pool = sorted(set(candidates))
-    lowered = {c.lower(): c for c in pool}
-    match = lowered.get(name.lower()) if name.lower() in lowered and lowered[name.lower()] != name else None
-    if match is None:
-        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-        match = close[0] if close else None
-    if match is None:
-        return {"en": "", "zh-CN": ""}
-    return {"en": f"; did you mean '{match}'?", "zh-CN": f"，是否是 “{match}”？"}
-
-
-class Checker:
+class Checker(CallChecks):
     def __init__(self, schema: Schema, text: str | None, resolve_form: ResolveForm | None) -> None:
         self.scopes = Scopes(schema)
         self.text = text
@@ -116,7 +79,7 @@ class Checker:
     def run(self, root: ast.Node, expected: Type | None) -> Analysis:
         self.analysis = Analysis(root, self.scopes.schema)
         result = self.visit(root)
-        condition_ok = expected == BOOLEAN and result in _CONDITIONISH
+        condition_ok = expected == BOOLEAN and result in CONDITIONISH
         if expected is not None and not assignable(result, expected) and not condition_ok:
             self.report("expr.expected_type", root, expected=expected.label(), got=result.label())
         return self.analysis
@@ -140,7 +103,7 @@ class Checker:
         items = [self.visit(item) for item in node.items]
         return ListType(unify(items) or ANY) if items else ListType(ANY)
 
-    def visit_Range(self, node: ast.Range, *, in_membership: bool = False) -> Type:
+    def visit_Range(self, node: ast.Range, *, in_membership: bool = False) -> ListType:
         low, high = self.visit(node.low), self.visit(node.high)
         if (
             not comparable(low, high, ordering=True)
@@ -171,7 +134,9 @@ class Checker:
             if head in LAMBDA_NAMES:
                 self.report("expr.lambda_outside", node, name=head)
             else:
-                self.report("expr.unknown_field", node, name=head, hint=_hint(head, self.scopes.candidates()))
+                self.report(
+                    "expr.unknown_field", node, name=head, hint=did_you_mean(head, self.scopes.candidates())
+                )
             return ANY
         resolution, head_type, _ = found
         self.analysis.resolutions[id(node)] = resolution
@@ -195,7 +160,9 @@ class Checker:
                 return ANY
             found = target.schema.lookup(part)
             if found is None:
-                self.report("expr.unknown_field", node, name=part, hint=_hint(part, target.schema.fields))
+                self.report(
+                    "expr.unknown_field", node, name=part, hint=did_you_mean(part, target.schema.fields)
+                )
                 return ANY
             if isinstance(current, ListType):
                 current = found if isinstance(found, ListType) else ListType(found)
@@ -229,7 +196,7 @@ class Checker:
     def visit_Unary(self, node: ast.Unary) -> Type:
         operand = self.visit(node.operand)
         if node.op == "not":
-            if operand not in _CONDITIONISH:
+            if operand not in CONDITIONISH:
                 self.report("expr.not_boolean", node, op="not", got=operand.label())
             return BOOLEAN
         if is_numeric(operand) or operand in (ANY, NULL) or (node.op == "-" and operand == DURATION):
@@ -263,10 +230,10 @@ class Checker:
         left = self.visit(node.left)
         if node.op in ("in", "not in"):
             if isinstance(node.right, ast.Range):
-                right = self.visit_Range(node.right, in_membership=True)
-                self.analysis.types[id(node.right)] = right
-                if not comparable(left, right.item, ordering=True):
-                    self.report("expr.compare_types", node, left=left.label(), right=right.item.label())
+                span = self.visit_Range(node.right, in_membership=True)
+                self.analysis.types[id(node.right)] = span
+                if not comparable(left, span.item, ordering=True):
+                    self.report("expr.compare_types", node, left=left.label(), right=span.item.label())
                 return BOOLEAN
             right = self.visit(node.right)
             if isinstance(right, ListType):
@@ -287,273 +254,9 @@ class Checker:
     def visit_BoolOp(self, node: ast.BoolOp) -> Type:
         for operand in node.operands:
             t = self.visit(operand)
-            if t not in _CONDITIONISH:
+            if t not in CONDITIONISH:
                 self.report("expr.not_boolean", operand, op=node.op, got=t.label())
         return BOOLEAN
-
-    # --- calls ----------------------------------------------------------------------------
-    def visit_Call(self, node: ast.Call) -> Type:
-        spec = find_function(node.name)
-        if spec is None:
-            self.report(
-                "expr.unknown_function", node, name=node.spelled or node.name, hint=_hint(node.name, names())
-            )
-            for arg in node.args:
-                self.visit(arg)
-            return ANY
-        count = len(node.args)
-        if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            self.report("expr.arity", node, function=spec.name.upper(), expected=_arity_text(spec), got=count)
-        if spec.name in ("if", "ifs", "switch"):
-            return self._check_branches(node, spec)
-        return self._check_generic(node, spec)
-
-    def _check_branches(self, node: ast.Call, spec: FunctionSpec) -> Type:
-        args = node.args
-        values: list[Type] = []
-        if spec.name == "switch":
-            subject = self.visit(args[0]) if args else ANY
-            rest = args[1:]
-            for i, arg in enumerate(rest):
-                t = self.visit(arg)
-                if i % 2 == 0 and i + 1 < len(rest):
-                    if not comparable(subject, t, ordering=False):
-                        self.report("expr.compare_types", arg, left=subject.label(), right=t.label())
-                else:
-                    values.append(t)
-        else:
-            for i, arg in enumerate(args):
-                t = self.visit(arg)
-                is_condition = i % 2 == 0 and i + 1 < len(args)
-                if is_condition and t not in _CONDITIONISH:
-                    self.report(
-                        "expr.arg_type",
-                        arg,
-                        function=spec.name.upper(),
-                        index=i + 1,
-                        expected=BOOLEAN.label(),
-                        got=t.label(),
-                    )
-                elif not is_condition:
-                    values.append(t)
-        return unify(values) or ANY
-
-    def _check_generic(self, node: ast.Call, spec: FunctionSpec) -> Type:
-        bound: dict[str, Type] = {}
-        arg_types: list[Type] = [ANY] * len(node.args)
-        order = sorted(range(len(node.args)), key=lambda i: bool((p := spec.param_for(i)) and p.is_lambda))
-        for i in order:
-            param = spec.param_for(i)
-            arg = node.args[i]
-            if param is not None and param.is_lambda:
-                arg_types[i] = self._check_lambda(node, spec, i, arg_types)
-                if BOOLEAN in param.types and arg_types[i] not in _CONDITIONISH:
-                    self.report(
-                        "expr.arg_type",
-                        arg,
-                        function=spec.name.upper(),
-                        index=i + 1,
-                        expected=BOOLEAN.label(),
-                        got=arg_types[i].label(),
-                    )
-                continue
-            t = self.visit(arg)
-            arg_types[i] = t
-            if param is not None and not any(_match(alt, t, bound) for alt in param.types):
-                expected = " | ".join(str(alt) for alt in param.types)
-                self.report(
-                    "expr.arg_type",
-                    arg,
-                    function=spec.name.upper(),
-                    index=i + 1,
-                    expected=_label_of(expected),
-                    got=t.label(),
-                )
-        if callable(spec.result) and not isinstance(spec.result, Type):
-            return spec.result(arg_types)
-        return _substitute(spec.result, bound)
-
-    def _check_lambda(self, node: ast.Call, spec: FunctionSpec, index: int, arg_types: list[Type]) -> Type:
-        list_type = arg_types[0] if arg_types else ANY
-        if isinstance(list_type, ListType):
-            element = list_type.item
-        elif list_type in (ANY, NULL):
-            element = ANY
-        else:
-            self.report("expr.not_a_list", node.args[0], function=spec.name.upper(), got=list_type.label())
-            element = ANY
-        param = spec.param_for(index)
-        assert param is not None
-        number = self.analysis.lambdas.setdefault(id(node), self._next_lambda())
-        bindings: dict[str, tuple[str, Type]] = {"item": (f"L{number}:item", element)}
-        if "acc" in param.binds:
-            initial = arg_types[2] if len(arg_types) > 2 else ANY
-            bindings["acc"] = (f"L{number}:acc", initial if initial != NULL else ANY)
-        for key, bound_type in bindings.values():
-            self.analysis.binding_types[key] = bound_type
-        source = node.args[0] if node.args else None
-        prefix = source.dotted if isinstance(source, ast.Name) and self._is_root_field(source) else None
-        self.scopes.frames.append(LambdaFrame(number, bindings, element, prefix))
-        try:
-            return self.visit(node.args[index])
-        finally:
-            self.scopes.frames.pop()
-
-    def _is_root_field(self, node: ast.Name) -> bool:
-        resolution = self.analysis.resolutions.get(id(node))
-        return resolution is not None and resolution.kind == "field"
-
-    def _next_lambda(self) -> int:
-        self._lambda_counter += 1
-        return self._lambda_counter
-
-    # --- aggregates -----------------------------------------------------------------------
-    def visit_Aggregate(self, node: ast.Aggregate) -> Type:
-        self.analysis.aggregates.append(node)
-        schema: Schema | None = None
-        if self.resolve_form is not None:
-            schema = self.resolve_form(node.form)
-            if schema is None:
-                self.report("expr.unknown_form", node, name=node.form, hint={"en": "", "zh-CN": ""})
-        self.analysis.row_schemas[id(node)] = schema
-        if node.n is not None:
-            t = self.visit(node.n)
-            if t not in (INTEGER, ANY):
-                self.report(
-                    "expr.arg_type",
-                    node.n,
-                    function=node.function,
-                    index=1,
-                    expected=INTEGER.label(),
-                    got=t.label(),
-                )
-        if node.within is not None:
-            t = self.visit(node.within)
-            if t not in (DURATION, ANY):
-                self.report(
-                    "expr.arg_type",
-                    node.within,
-                    function=node.function,
-                    index=2,
-                    expected=DURATION.label(),
-                    got=t.label(),
-                )
-        field_type = self._aggregate_field(node, schema)
-        self.scopes.frames.append(RowFrame(id(node), node.form, schema))
-        try:
-            for part in (node.where, node.condition):
-                if part is not None:
-                    t = self.visit(part)
-                    if t not in _CONDITIONISH:
-                        self.report("expr.not_boolean", part, op="where", got=t.label())
-        finally:
-            self.scopes.frames.pop()
-        if node.order_by is not None and schema is not None:
-            self._walk(node, RecordType(schema), node.order_by)
-        return _aggregate_type(node.function, field_type)
-
-    def _aggregate_field(self, node: ast.Aggregate, schema: Schema | None) -> Type:
-        if node.field is None:
-            return ANY
-        if schema is None:
-            return ANY
-        found = self._walk(node, RecordType(schema), (node.field,))
-        ok = is_numeric(found) or found == ANY or (node.function in ("min", "max") and is_temporal(found))
-        if not ok:
-            self.report(
-                "expr.arg_type",
-                node,
-                function=node.function,
-                index=1,
-                expected=NUMBER.label(),
-                got=found.label(),
-            )
-        return found
-
-
-def arithmetic_type(op: str, left: Type, right: Type) -> Type | None:
-    """The result type of `left op right`, or None when the operator does not apply."""
-    if ANY in (left, right):
-        return ANY
-    if NULL in (left, right):
-        other = right if left == NULL else left
-        return (
-            other
-            if other != NULL and (is_numeric(other) or other in (DATE, DATETIME, DURATION))
-            else (NUMBER if other == NULL else None)
-        )
-    if is_numeric(left) and is_numeric(right):
-        if op in ("+", "-", "*", "%") and left == right == INTEGER:
-            return INTEGER
-        return NUMBER
-    if op in ("+", "-") and is_temporal(left) and right == DURATION:
-        return left
-    if op == "+" and left == DURATION and is_temporal(right):
-        return right
-    if op == "-" and is_temporal(left) and is_temporal(right):
-        return DURATION
-    if op in ("+", "-") and left == right == DURATION:
-        return DURATION
-    if op == "*" and DURATION in (left, right) and (is_numeric(left) or is_numeric(right)):
-        return DURATION
-    if op == "/" and left == DURATION and is_numeric(right):
-        return DURATION
-    if op == "/" and left == right == DURATION:
-        return NUMBER
-    return None
-
-
-def _aggregate_type(function: str, field_type: Type) -> Type:
-    if function == "count":
-        return INTEGER
-    if function in ("exists", "consecutive"):
-        return BOOLEAN
-    if function == "sum":
-        return INTEGER if field_type == INTEGER else NUMBER if field_type != ANY else ANY
-    if function == "avg":
-        return NUMBER
-    return field_type
-
-
-def _match(expected: Type, actual: Type, bound: dict[str, Type]) -> bool:
-    if isinstance(expected, TypeVar):
-        previous = bound.get(expected.name)
-        merged = actual if previous is None else unify([previous, actual])
-        if merged is None:
-            return False
-        bound[expected.name] = merged
-        return True
-    if isinstance(expected, ListType) and isinstance(expected.item, TypeVar):
-        if actual in (ANY, NULL):
-            return True
-        if not isinstance(actual, ListType):
-            return False
-        return _match(expected.item, actual.item, bound)
-    return assignable(actual, expected)
-
-
-def _substitute(result: Type, bound: dict[str, Type]) -> Type:
-    if isinstance(result, TypeVar):
-        found = bound.get(result.name, ANY)
-        return ANY if found == NULL else found
-    if isinstance(result, ListType):
-        return ListType(_substitute(result.item, bound))
-    return result
-
-
-def _arity_text(spec: FunctionSpec) -> str:
-    if spec.max_args is None:
-        return f"≥ {spec.min_args}"
-    if spec.min_args == spec.max_args:
-        return str(spec.min_args)
-    return f"{spec.min_args}–{spec.max_args}"
-
-
-def _label_of(spelling: str) -> dict[str, str]:
-    from engine.expr.values import type_label
-
-    parts = [type_label(p.strip()) for p in spelling.split("|")]
-    return {"en": " or ".join(p["en"] for p in parts), "zh-CN": "或".join(p["zh-CN"] for p in parts)}
 
 
 def analyse(

@@ -50,8 +50,14 @@ class CodeGen:
         plan_for: Callable[[ast.Aggregate], Any] | None = None,
         trace: bool = False,
         scope_param: str | None = None,
+        subscript_fields: bool = False,
+        const_prefix: str = "_k",
     ) -> None:
         self.a = analysis
+        # Fast variant: read fields with d["x"] (a missing one raises KeyError and the caller
+        # falls back to the d.get variant), which is what a hand-written lambda costs.
+        self.subscript_fields = subscript_fields
+        self.const_prefix = const_prefix
         self.plan_for = plan_for
         self.trace = trace
         self.scope_param = scope_param  # plan mode: lambda bindings come from this dict
@@ -68,7 +74,7 @@ class CodeGen:
         return f"_{self._tmp}"
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.consts)}"
+        name = f"{self.const_prefix}{len(self.consts)}"
         self.consts[name] = value
         return name
 
@@ -94,7 +100,7 @@ class CodeGen:
             spec = find_function(node.name)
             if spec is None:
                 return True
-            if spec.name in ("and", "or", "not"):
+            if spec.name in ("and", "or", "not") or spec.never_null:
                 return False
             never_null = (
                 spec.impl is not None and not spec.propagate_null and self.t(node) in _NON_NULL_RESULTS
@@ -136,7 +142,7 @@ class CodeGen:
         return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
 
     def _Range(self, node: ast.Range) -> str:
-        return f"_rt.range_list({self.expr(node.low)}, {self.expr(node.high)})"
+        return f"_ls.range_list({self.expr(node.low)}, {self.expr(node.high)})"
 
     def _Name(self, node: ast.Name) -> str:
         resolution = self.a.resolutions[id(node)]
@@ -144,7 +150,8 @@ class CodeGen:
         if kind == "row":
             raise ValueError("candidate-row fields are only read by the data source")
         if kind == "field":
-            base, base_type, path = f"d.get({node.path[0]!r})", self._root_type(node.path[0]), node.path[1:]
+            read = f"d[{node.path[0]!r}]" if self.subscript_fields else f"d.get({node.path[0]!r})"
+            base, base_type, path = read, self._root_type(node.path[0]), node.path[1:]
         elif kind == "variable":
             base, base_type = (
                 f"_rt.variable(c, {node.path[0]!r})",
@@ -178,11 +185,12 @@ class CodeGen:
         code, current = base, base_type
         for index, part in enumerate(path):
             if isinstance(current, RecordType):
-                tmp = self.tmp()
-                code = f"({tmp}.get({part!r}) if ({tmp} := {code}) is not None else None)"
+                tmp = self.tmp()  # dicts only: never call a method of another Python object
+                fallback = f"_ls.get_path({tmp}, {(part,)!r})"
+                code = f"({tmp}.get({part!r}) if type({tmp} := {code}) is _dict else {fallback})"
                 current = current.schema.lookup(part) or ANY
             else:
-                return f"_rt.get_path({code}, {tuple(path[index:])!r})"
+                return f"_ls.get_path({code}, {tuple(path[index:])!r})"
         return code
 
     def _coerce(self, code: str, t: Type) -> str:
@@ -197,7 +205,7 @@ class CodeGen:
                 f"else _rt.as_datetime({tmp}, c))"
             )
         if isinstance(t, ListType) and t.item in (DATE, DATETIME):
-            return f"_rt.dates_in({code}, {t.item == DATETIME!r}, c)"
+            return f"_ls.dates_in({code}, {t.item == DATETIME!r}, c)"
         return code
 
     # --- operators ------------------------------------------------------------------------

@@ -13,17 +13,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.expr import ast, runtime
+from engine.expr import ast as nodes
+from engine.expr import listops, runtime
 from engine.expr.aggregates import build_plan, run_aggregate
 from engine.expr.checker import Analysis, ResolveForm, analyse
 from engine.expr.codegen import CodeGen
-from engine.expr.context import EvalContext
+from engine.expr.context import DEFAULT_CONTEXT, EvalContext
 from engine.expr.errors import ExprError, raise_problems
 from engine.expr.functions.jsonlogic import truthy
 from engine.expr.parser import parse
 from engine.expr.types import Schema, Type
+
+if TYPE_CHECKING:
+    from engine.expr.explain import Explanation
 
 _CATCH = (
     TypeError,
@@ -36,24 +40,47 @@ _CATCH = (
     MemoryError,
 )
 _BASE_GLOBALS: dict[str, Any] = {
-    "__builtins__": {"type": type, "str": str},
+    "__builtins__": {"type": type},
+    "_str": str,
+    "_dict": dict,
     "_rt": runtime,
     "_date": date,
     "_datetime": datetime,
     "_NUMS": frozenset({int, float}),
     "_truth": runtime.truth,
     "_truthy": truthy,
-    "_Budget": runtime.Budget,
+    "_Budget": listops.Budget,
+    "_ls": listops,
     "_agg": run_aggregate,
     "_ExprError": ExprError,
     "_CATCH": _CATCH,
+    "_KeyError": KeyError,
+    "_clock": datetime.now,
+    "_SITE_TZ": DEFAULT_CONTEXT.tz,
 }
 
 
-def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
+def _build(
+    gen: CodeGen, body: str, params: str, fast: CodeGen | None = None, fast_body: str = ""
+) -> Callable[..., Any]:
+    """Wrap the body in a function whose only exceptions are ExprErrors. With a `fast` body
+    (fields read by subscript), plain dicts with every field present take it; a missing field
+    (KeyError) falls through to the null-safe body."""
     lines = [f"def _expr({params}):"]
     if gen.uses_budget:
         lines.append("    _w = _Budget()")
+    if fast is not None:
+        lines += [
+            "    if type(d) is _dict:",
+            "        try:",
+            f"            return {fast_body}",
+            "        except _KeyError:",
+            "            pass",
+            "        except _ExprError:",
+            "            raise",
+            "        except _CATCH as _e:",
+            "            raise _rt.runtime_error(_e) from None",
+        ]
     lines += [
         "    try:",
         f"        return {body}",
@@ -64,6 +91,8 @@ def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
     ]
     source = "\n".join(lines)
     namespace = {**_BASE_GLOBALS, **gen.consts, **gen.functions}
+    if fast is not None:
+        namespace.update({**fast.consts, **fast.functions})
     name = "<expr " + hashlib.sha1(source.encode()).hexdigest()[:10] + ">"
     code = compile(source, name, "exec")
     exec(code, namespace)  # safe: generated from the AST, never user text
@@ -73,11 +102,11 @@ def _build(gen: CodeGen, body: str, params: str) -> Callable[..., Any]:
 
 
 def compile_function(
-    nodes: Sequence[ast.Node], analysis: Analysis, *, scope_param: str
+    parts: Sequence[nodes.Node], analysis: Analysis, *, scope_param: str
 ) -> Callable[..., Any]:
     """One function returning a tuple of several sub-expressions' values (aggregate plans)."""
     gen = CodeGen(analysis, plan_for=lambda n: build_plan(n, analysis), scope_param=scope_param)
-    body = "(" + "".join(gen.expr(n) + ", " for n in nodes) + ")"
+    body = "(" + "".join(gen.expr(n) + ", " for n in parts) + ")"
     return _build(gen, body, f"d, c=None, {scope_param}=None")
 
 
@@ -100,13 +129,13 @@ class CompiledExpr:
     )
 
     text: str
-    ast: ast.Node
+    ast: nodes.Node  # the parsed tree (named for the contract other engines use)
     type: Type
     references: frozenset[str]
-    aggregates: tuple[ast.Aggregate, ...]
+    aggregates: tuple[nodes.Aggregate, ...]
     evaluate: Callable[..., Any]
 
-    def __init__(self, text: str, tree: ast.Node, analysis: Analysis) -> None:
+    def __init__(self, text: str, tree: nodes.Node, analysis: Analysis) -> None:
         self.text = text
         self.ast = tree
         self.analysis = analysis
@@ -116,12 +145,18 @@ class CompiledExpr:
         self.aggregates = tuple(analysis.aggregates)
         gen = CodeGen(analysis, plan_for=lambda n: build_plan(n, analysis))
         body = gen.expr(tree)
-        self.evaluate = _build(gen, body, "d, c=None")
-        self.source: str = self.evaluate.__source__
+        fast: CodeGen | None = None
+        fast_body = ""
+        if not self.aggregates and not gen.uses_budget and "d.get(" in body:
+            # Re-evaluating after a KeyError is harmless only without queries and list work.
+            fast = CodeGen(analysis, subscript_fields=True, const_prefix="_q")
+            fast_body = fast.expr(tree)
+        self.evaluate = _build(gen, body, "d, c=None", fast, fast_body)
+        self.source: str = self.evaluate.__source__  # type: ignore[attr-defined]
         self._explain_fn: Callable[..., Any] | None = None
-        self._traced: list[ast.Node] = []
+        self._traced: list[nodes.Node] = []
 
-    def explain(self, data: Mapping[str, Any], ctx: EvalContext | None = None) -> Any:
+    def explain(self, data: Mapping[str, Any], ctx: EvalContext | None = None) -> Explanation:
         """The value of every evaluated sub-expression, with its source span (see explain.py)."""
         from engine.expr.explain import explain
 
@@ -142,7 +177,7 @@ _LOCK = Lock()
 
 
 def check(
-    text_or_ast: str | ast.Node,
+    text_or_ast: str | nodes.Node,
     schema: Schema,
     *,
     expected: Type | None = None,
@@ -158,7 +193,7 @@ def check(
 
 
 def compile_expr(
-    text: str | ast.Node,
+    text: str | nodes.Node,
     schema: Schema | None = None,
     *,
     resolve_form: ResolveForm | None = None,
@@ -168,7 +203,7 @@ def compile_expr(
     from engine.expr.types import OPEN
 
     schema = schema or OPEN
-    if isinstance(text, ast.Node):
+    if isinstance(text, nodes.Node):
         return _compile_tree(None, text, schema, resolve_form, expected)
     key = (text, schema.fingerprint, str(expected), resolve_form)
     with _LOCK:
@@ -185,7 +220,11 @@ def compile_expr(
 
 
 def _compile_tree(
-    text: str | None, tree: ast.Node, schema: Schema, resolve_form: ResolveForm | None, expected: Type | None
+    text: str | None,
+    tree: nodes.Node,
+    schema: Schema,
+    resolve_form: ResolveForm | None,
+    expected: Type | None,
 ) -> CompiledExpr:
     analysis = analyse(tree, schema, text=text, expected=expected, resolve_form=resolve_form)
     raise_problems(analysis.problems)

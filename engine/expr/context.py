@@ -48,7 +48,9 @@ class EvalContext:
 
     def current_time(self) -> datetime:
         """Now, in the site timezone."""
-        return (self.now or datetime.now(self.tz)).astimezone(self.tz)
+        if self.now is None:
+            return datetime.now(self.tz)
+        return self.now.astimezone(self.tz)
 
     def today(self) -> date:
         return self.current_time().date()

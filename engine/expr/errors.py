@@ -24,6 +24,11 @@ class ExprError(InvalidInput):
             return self.problems[0].message(locale)
         return super().message(locale)
 
+    def shifted(self, line: int, column: int) -> ExprError:
+        """The same error for an expression embedded in a larger file (a rule's `if`) that
+        starts at `line`:`column` there, so positions point into that file."""
+        return ExprError(self.code, problems=[shift(p, line, column) for p in self.problems], **self.params)
+
     def render(self, locale: str | None = None) -> str:
         """Every problem as `line:column: message` followed by its caret context."""
         out: list[str] = []
@@ -48,6 +53,16 @@ def problem(
     if text is not None and line is not None and column is not None:
         params.setdefault("context", caret_context(text, line, column))
     return Problem(code, params=params, line=line, column=column, severity=severity)  # type: ignore[arg-type]
+
+
+def shift(found: Problem, line: int, column: int) -> Problem:
+    """Move a problem located in an embedded expression to its place in the enclosing text."""
+    if found.line is None:
+        return found
+    new_column = found.column
+    if found.line == 1 and found.column is not None:
+        new_column = found.column + column - 1
+    return Problem(**{**found.__dict__, "line": found.line + line - 1, "column": new_column})
 
 
 def fail(code: str, **params: Any) -> ExprError:
@@ -155,8 +170,8 @@ i18n.register_messages(
         },
         "expr.unknown_form": {"zh-CN": "未知表单 “{name}”{hint}", "en": "Unknown form '{name}'{hint}"},
         "expr.no_member": {
-            "zh-CN": "{type} 没有字段 “{name}”",
-            "en": "A {type} value has no field '{name}'",
+            "zh-CN": "{type}没有字段 “{name}”",
+            "en": "Cannot read field '{name}' of {type}",
         },
         "expr.arity": {
             "zh-CN": "{function} 需要 {expected} 个参数，实际为 {got} 个",
@@ -181,10 +196,6 @@ i18n.register_messages(
         "expr.expected_type": {
             "zh-CN": "此处需要{expected}，但表达式的结果是{got}",
             "en": "Expected {expected} here, but the expression gives {got}",
-        },
-        "expr.not_a_list": {
-            "zh-CN": "{function} 的第 1 个参数应为列表，实际为{got}",
-            "en": "The first argument of {function} must be a list, got {got}",
         },
         "expr.range_context": {
             "zh-CN": "小数范围只能用在 in 之后",

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.expr import ast
 from engine.expr.errors import fail
+from engine.expr.runtime import eq
 from engine.expr.unparse import unparse
 
 _IDENT = re.compile(r"^[^\W\d]\w*$")
@@ -139,8 +140,10 @@ class _Converter:
 
     def op_equality(self, op: str, values: list[Any], depth: int) -> ast.Node:
         a, b = [*self.args(values, depth), _lit(None), _lit(None)][:2]
-        if op in ("===", "!=="):
-            node: ast.Node = ast.Compare("==", a, b)
+        if op in ("===", "!==") and isinstance(a, ast.Literal) and isinstance(b, ast.Literal):
+            node: ast.Node = _lit(eq(a.value, b.value))  # e.g. 1 === "1": our checker refuses it
+        elif op in ("===", "!=="):
+            node = ast.Compare("==", a, b)
         else:
             node = _call("loose_eq", a, b)
         return ast.Unary("not", node) if op in ("!=", "!==") else node

@@ -14,7 +14,8 @@ from typing import Any
 from engine.expr.aggregates import BoundAggregate
 from engine.expr.compiler import compile_expr
 from engine.expr.context import EvalContext, context_or_default
-from engine.expr.runtime import get_path, is_number, lt, truth
+from engine.expr.listops import get_path
+from engine.expr.runtime import is_number, lt, truth
 from engine.expr.values import to_datetime
 
 

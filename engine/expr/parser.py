@@ -12,13 +12,13 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 
 from engine.errors import Problem
 from engine.expr import ast
-from engine.expr.errors import ExprError, caret_context, problem
+from engine.expr.errors import ExprError, problem
 from engine.expr.limits import MAX_DEPTH, MAX_NUMBER_DIGITS, MAX_TEXT_LENGTH
-from engine.expr.syntax_words import describe_expected, describe_token
+from engine.expr.syntax_errors import lexical_problems, token_problem, with_context
 from engine.expr.values import parse_duration
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "/": "/", "b": "\b", "f": "\f"}
@@ -28,15 +28,16 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z
 
 def _pos(first: Any, last: Any) -> dict[str, int]:
     """The span from the start of `first` to the end of `last` (tokens or nodes)."""
-    if isinstance(first, Token):
-        start = {"line": first.line, "column": first.column, "start": first.start_pos}
-    else:
-        start = {"line": first.line, "column": first.column, "start": first.start}
-    if isinstance(last, Token):
-        end = {"end_line": last.end_line, "end_column": last.end_column, "end": last.end_pos}
-    else:
-        end = {"end_line": last.end_line, "end_column": last.end_column, "end": last.end}
-    return start | end
+    start = first.start_pos if isinstance(first, Token) else first.start
+    end = last.end_pos if isinstance(last, Token) else last.end
+    return {
+        "line": first.line or 0,
+        "column": first.column or 0,
+        "start": start or 0,
+        "end_line": last.end_line or 0,
+        "end_column": last.end_column or 0,
+        "end": end or 0,
+    }
 
 
 def _error(code: str, at: Any, **params: Any) -> ExprError:
@@ -111,7 +112,7 @@ class _ToAst(Transformer):
     def null(self, children: list[Token]) -> ast.Literal:
         return ast.Literal(None, **_pos(children[0], children[0]))
 
-    def list(self, children: list[Any]) -> ast.ListExpr:
+    def list_literal(self, children: list[Any]) -> ast.ListExpr:
         items = tuple(c for c in children if isinstance(c, ast.Node))
         return ast.ListExpr(items, **_pos(children[0], children[-1]))
 
@@ -245,7 +246,8 @@ def _lark() -> Lark:
         lexer="basic",
         strict=True,
         maybe_placeholders=True,
-        propagate_positions=True,
+        # No propagate_positions: the transformer runs inside the parser and takes every node's
+        # span from its first and last token, which is exact and avoids a wrapper per rule.
         transformer=_ToAst(),
     )
     # Lark.lex() builds (and strict-checks) a new lexer per call unless one is kept here.
@@ -272,25 +274,18 @@ def parse(text: str) -> ast.Node:
     if not text.strip():
         raise ExprError(problems=[problem("expr.syntax.empty", line=1, column=1)])
     _check_bracket_depth(text)
-    lexical = _lexical_problems(text)
-    if lexical:
-        raise ExprError(problems=lexical)
     try:
         tree = _lark().parse(text)
-    except UnexpectedInput as error:
-        raise ExprError(problems=[_token_problem(text, error)]) from None
+    except UnexpectedInput as error:  # report every stray character, else the first bad token
+        raise ExprError(
+            problems=lexical_problems(_lark(), text) or [token_problem(_lark(), text, error)]
+        ) from None
     except ExprError as error:  # raised by the transformer: add the caret context
-        raise ExprError(problems=[_with_context(p, text) for p in error.problems]) from None
+        lexical = lexical_problems(_lark(), text)
+        raise ExprError(problems=lexical or [with_context(p, text) for p in error.problems]) from None
     assert isinstance(tree, ast.Node)
     _check_depth(text, tree)
     return tree
-
-
-def _with_context(found: Problem, text: str) -> Problem:
-    if found.line is None or found.column is None or "context" in found.params:
-        return found
-    params = {**found.params, "context": caret_context(text, found.line, found.column)}
-    return Problem(found.code, params=params, line=found.line, column=found.column)
 
 
 def _too_deep(text: str, line: int, column: int) -> ExprError:
@@ -330,86 +325,3 @@ def _check_depth(text: str, root: ast.Node) -> None:
         if depth > MAX_DEPTH:
             raise _too_deep(text, node.line, node.column)
         stack.extend((child, depth + 1) for child in ast.children(node))
-
-
-def _lexical_problems(text: str) -> list[Problem]:
-    """Every character no token can start with (all at once: lexing resumes after each)."""
-    problems: list[Problem] = []
-    offset = 0
-    while offset < len(text):
-        try:
-            for _ in _lark().lex(text[offset:]):
-                pass
-            break
-        except UnexpectedCharacters as error:
-            at = offset + error.pos_in_stream
-            problems.append(_char_problem(text, at))
-            offset = at + 1
-    return problems
-
-
-def _char_problem(text: str, at: int) -> Problem:
-    line = text.count("\n", 0, at) + 1
-    column = at - (text.rfind("\n", 0, at) + 1) + 1
-    char = text[at]
-    quoted = char in "\"'" or (char == "d" and text[at + 1 : at + 2] in ("'", '"'))
-    if quoted:
-        return problem("expr.syntax.unterminated_string", line=line, column=column, text=text)
-    return problem("expr.syntax.unexpected_char", line=line, column=column, text=text, char=char)
-
-
-def _token_problem(text: str, error: UnexpectedInput) -> Problem:
-    if not isinstance(error, UnexpectedToken):  # pragma: no cover - lexing was checked first
-        return problem(
-            "expr.syntax.unexpected_char", line=error.line, column=error.column, text=text, char="?"
-        )
-    token = error.token
-    expected = _acceptable(error)
-    if token.type == "$END":
-        line, column = _end_position(text)
-        return problem(
-            "expr.syntax.unexpected_end",
-            line=line,
-            column=column,
-            text=text,
-            expected=describe_expected(expected),
-        )
-    previous = _previous_token(text, token)
-    if expected == {"LPAR"} and previous is not None and previous.type in ("AND", "OR"):
-        # `a and and b`: the second `and` was read as the start of AND(...); blame it instead.
-        token, expected = previous, {"NAME", "NUMBER"}
-    return problem(
-        "expr.syntax.unexpected_token",
-        line=token.line,
-        column=token.column,
-        text=text,
-        found=describe_token(token),
-        expected=describe_expected(expected),
-    )
-
-
-def _acceptable(error: UnexpectedToken) -> set[str]:
-    """The terminals really acceptable here (LALR's merged lookaheads over-report)."""
-    try:
-        accepts = set(error.interactive_parser.accepts())
-    except Exception:  # pragma: no cover - fall back to Lark's own list
-        accepts = set()
-    return accepts or set(error.expected)
-
-
-def _previous_token(text: str, token: Token) -> Token | None:
-    previous = None
-    try:
-        for tok in _lark().lex(text):
-            if tok.start_pos >= token.start_pos:
-                break
-            previous = tok
-    except UnexpectedInput:
-        return previous
-    return previous
-
-
-def _end_position(text: str) -> tuple[int, int]:
-    stripped = text.rstrip()
-    lines = stripped.split("\n")
-    return len(lines), len(lines[-1]) + 1

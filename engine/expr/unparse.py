@@ -125,7 +125,7 @@ def literal_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if "e" in repr(value) or "." in repr(value) else repr(value) + ".0"
+        return repr(value)  # always has "." or an exponent, so it reads back as a decimal number
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, datetime):

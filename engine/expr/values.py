@@ -183,8 +183,7 @@ def format_number(value: float | int) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
-        text = repr(value)
-        return text
+        return repr(value)
     return str(value)
 
 

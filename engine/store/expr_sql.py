@@ -15,7 +15,7 @@ date literals are formatted the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Float, and_, cast, false, func, literal, null, or_, true
@@ -23,6 +23,7 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.expr import ast
+from engine.expr.calendar import SITE_TZ
 from engine.expr.errors import ExprError, problem
 from engine.expr.types import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, TEXT, Schema, Type
 from engine.expr.values import CalendarDuration, format_date, format_datetime_utc
@@ -34,10 +35,16 @@ _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 def to_sql(
-    node: ast.Node, column_for: ColumnFor, *, dialect_name: str = "sqlite", schema: Schema | None = None
+    node: ast.Node,
+    column_for: ColumnFor,
+    *,
+    dialect_name: str = "sqlite",
+    schema: Schema | None = None,
+    tz: tzinfo = SITE_TZ,
 ) -> ColumnElement[Any]:
-    """Compile a bound boolean or arithmetic AST; `schema` (optional) types the columns."""
-    compiler = _SqlCompiler(column_for, dialect_name, schema)
+    """Compile a bound boolean or arithmetic AST; `schema` (optional) types the columns and
+    `tz` is the site timezone that naive datetime literals (`d"2026-03-16 08:00"`) mean."""
+    compiler = _SqlCompiler(column_for, dialect_name, schema, tz)
     if _is_boolean(node):
         return compiler.boolean(node, negate=False)
     return compiler.value(node, None)
@@ -64,10 +71,11 @@ def _hint_of(value: Any) -> str | None:
 
 
 class _SqlCompiler:
-    def __init__(self, column_for: ColumnFor, dialect: str, schema: Schema | None) -> None:
+    def __init__(self, column_for: ColumnFor, dialect: str, schema: Schema | None, tz: tzinfo) -> None:
         self.column_for = column_for
         self.dialect = dialect
         self.schema = schema
+        self.tz = tz
 
     def refuse(self, node: ast.Node, en: str, zh: str) -> ExprError:
         return ExprError(
@@ -112,7 +120,7 @@ class _SqlCompiler:
         if value is None:
             return null()
         if isinstance(value, datetime):
-            return literal(format_datetime_utc(value))
+            return literal(format_datetime_utc(value, self.tz))
         if isinstance(value, date):
             return literal(format_date(value))
         if isinstance(value, timedelta | CalendarDuration):
@@ -222,7 +230,7 @@ class _SqlCompiler:
             present = [
                 format_date(v)
                 if type(v) is date
-                else format_datetime_utc(v)
+                else format_datetime_utc(v, self.tz)
                 if isinstance(v, datetime)
                 else v
                 for v in values
@@ -240,10 +248,8 @@ class _SqlCompiler:
                 ast.Compare(node.op, node.left, ast.ListExpr(tuple(ast.Literal(v) for v in container.value))),
                 negate,
             )
-        if (
-            (isinstance(node.left, ast.Literal)
-            and isinstance(node.left.value, str))
-            or (isinstance(container, ast.Name) and _hint_of(getattr(node.left, "value", None)) == "text")
+        if (isinstance(node.left, ast.Literal) and isinstance(node.left.value, str)) or (
+            isinstance(container, ast.Name) and _hint_of(getattr(node.left, "value", None)) == "text"
         ):
             return self.boolean_call(ast.Call("contains", (container, node.left)), negate)
         raise self.refuse(node, "'in' over this value", "对该值使用 in")

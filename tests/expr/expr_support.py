@@ -14,6 +14,8 @@ HAZARD = Schema.of(
     {
         "title": "text",
         "level": "text",
+        "status": "text",
+        "reported_at": "datetime",
         "category": "text",
         "score": "number",
         "count": "integer",

@@ -233,3 +233,14 @@ def test_random_text_raises_nothing_but_expr_error(text: str) -> None:
 def test_arbitrary_unicode_raises_nothing_but_expr_error(text: str) -> None:
     with contextlib.suppress(ExprError):
         compile_expr(text).evaluate({})
+
+
+def test_positions_can_be_shifted_for_expressions_embedded_in_a_rule_file() -> None:
+    with pytest.raises(ExprError) as caught:
+        parse('level == "major"\n  and and x')
+    moved = caught.value.shifted(line=5, column=6)
+    assert [(p.line, p.column) for p in caught.value.problems] == [(2, 7)]
+    assert [(p.line, p.column) for p in moved.problems] == [(6, 7)]
+    with pytest.raises(ExprError) as caught:
+        parse("score >< 1")
+    assert [(p.line, p.column) for p in caught.value.shifted(line=5, column=6).problems] == [(5, 13)]

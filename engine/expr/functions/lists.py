@@ -11,7 +11,8 @@ from typing import Any
 from engine.expr.errors import fail
 from engine.expr.functions.registry import register
 from engine.expr.limits import MAX_LIST_ITEMS
-from engine.expr.runtime import Budget, as_list, checked_list, each, eq, is_number, lt, truth, type_error
+from engine.expr.listops import Budget, as_list, checked_list, each
+from engine.expr.runtime import eq, is_number, lt, truth, type_error
 from engine.expr.types import ANY, ListType, Type
 from engine.expr.values import to_text
 
@@ -20,11 +21,6 @@ Fn = Callable[..., Any]
 
 def _items(value: Any) -> list[Any]:
     return as_list(value) or []
-
-
-def _same_list(args: Sequence[Type]) -> Type:
-    """the same list type as the first argument"""
-    return args[0] if args and isinstance(args[0], ListType) else ListType(ANY)
 
 
 def _element(args: Sequence[Type]) -> Type:

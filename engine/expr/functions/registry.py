@@ -47,6 +47,10 @@ class Param:
 
 
 ResultRule = ExprType | Callable[[Sequence[ExprType]], ExprType]
+# Source generators: (argument sources, temporary-name maker) → source of the call.
+Inline = Callable[[Sequence[str], Callable[[], str]], str]
+# Type-guarded fast paths: (argument sources, temporary-name maker, fallback name) → source.
+Fast = Callable[[Sequence[str], Callable[[], str], str], str]
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,13 @@ class FunctionSpec:
     needs_context: bool = False
     # Codegen for functions whose arguments must not all be evaluated (IF, AND, COALESCE …):
     # receives the Python source of each argument and returns the source of the call.
-    inline: Callable[[Sequence[str]], str] | None = None
+    inline: Inline | None = None
     uses_budget: bool = False  # list functions with lambdas share the evaluation's work budget
-    volatile: bool = False  # depends on the clock (TODAY, NOW): never constant-folded
     propagate_null: bool = False  # returns null when a required argument is null
+    never_null: bool = False  # the result is never null (lets the compiler drop null checks)
     # Optional inline fast path for the common case, guarded by exact type checks, falling back
-    # to the implementation: fast(arg_sources, tmp, fallback_name) → source.
-    fast: Callable[[Sequence[str], Callable[[], str], str], str] | None = None
+    # to the implementation (e.g. `x.upper() if type(x) is str else UPPER(x)`).
+    fast: Fast | None = None
 
     @property
     def min_args(self) -> int:
@@ -161,11 +165,11 @@ def register(
     examples: Sequence[tuple[str, str]] = (),
     aliases: Sequence[str] = (),
     needs_context: bool = False,
-    inline: Callable[[Sequence[str]], str] | None = None,
+    inline: Inline | None = None,
     uses_budget: bool = False,
-    volatile: bool = False,
     propagate_null: bool = True,
-    fast: Callable[[Sequence[str], Callable[[], str], str], str] | None = None,
+    fast: Fast | None = None,
+    never_null: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated callable as expression function `name` (case-insensitive).
 
@@ -188,9 +192,9 @@ def register(
                 needs_context=needs_context,
                 inline=inline,
                 uses_budget=uses_budget,
-                volatile=volatile,
                 propagate_null=propagate_null,
                 fast=fast,
+                never_null=never_null,
             )
         )
         return fn
@@ -203,7 +207,7 @@ def register_inline(
     params: str,
     result: ResultRule | str,
     *,
-    inline: Callable[[Sequence[str]], str],
+    inline: Inline,
     category: str,
     en: str,
     zh: str,

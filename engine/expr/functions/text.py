@@ -6,18 +6,14 @@ nested quantifiers (the classic catastrophic-backtracking shape) are refused.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
 from engine.expr.errors import fail
 from engine.expr.functions.formatting import format_value
 from engine.expr.functions.registry import register
-from engine.expr.limits import MAX_LIST_ITEMS, MAX_REGEX_LENGTH, MAX_TEXT_RESULT
+from engine.expr.limits import MAX_LIST_ITEMS, MAX_TEXT_RESULT
 from engine.expr.runtime import type_error, tz_of
 from engine.expr.values import to_text
-
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:\?)?\)(?:[+*?]|\{)")
 
 
 def _method(method: str) -> Any:
@@ -25,7 +21,7 @@ def _method(method: str) -> Any:
 
     def fast(args: Any, tmp: Any, fallback: str) -> str:
         t = tmp()
-        return f"({t}.{method}() if type({t} := {args[0]}) is str else {fallback}({t}))"
+        return f"({t}.{method}() if type({t} := {args[0]}) is _str else {fallback}({t}))"
 
     return fast
 
@@ -37,37 +33,25 @@ def _binary(template: str) -> Any:
         a = tmp()
         if args[1][:1] in ("'", '"'):  # a text literal: no need to check its type
             test = template.format(a=a, b=args[1])
-            return f"({test} if type({a} := {args[0]}) is str else {fallback}({a}, {args[1]}))"
+            return f"({test} if type({a} := {args[0]}) is _str else {fallback}({a}, {args[1]}))"
         b = tmp()
         test = template.format(a=a, b=b)
-        guard = f"(type({a} := {args[0]}) is str) & (type({b} := {args[1]}) is str)"
+        guard = f"(type({a} := {args[0]}) is _str) & (type({b} := {args[1]}) is _str)"
         return f"({test} if {guard} else {fallback}({a}, {b}))"
 
     return fast
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     raise type_error("text", value)
 
 
-def _bounded(text: str) -> str:
+def bounded(text: str) -> str:
     if len(text) > MAX_TEXT_RESULT:
         raise fail("expr.limit.text_too_long", limit=MAX_TEXT_RESULT)
     return text
-
-
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    if len(pattern) > MAX_REGEX_LENGTH:
-        raise fail("expr.runtime.bad_regex", pattern=pattern[:40], detail=f"longer than {MAX_REGEX_LENGTH}")
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise fail("expr.runtime.bad_regex", pattern=pattern, detail="nested repetition")
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise fail("expr.runtime.bad_regex", pattern=pattern, detail=str(error)) from None
 
 
 @register(
@@ -81,7 +65,7 @@ def _regex(pattern: str) -> re.Pattern[str]:
     examples=[('CONCAT("A", 1, "-", true)', '"A1-true"')],
 )
 def concat(*values: Any) -> str:
-    return _bounded("".join(to_text(v) for v in values))
+    return bounded("".join(to_text(v) for v in values))
 
 
 @register(
@@ -94,7 +78,7 @@ def concat(*values: Any) -> str:
     examples=[('LEFT("安全生产", 2)', '"安全"')],
 )
 def left(text: Any, count: Any = 1) -> str:
-    return _text(text)[: max(int(count or 0), 0)]
+    return as_text(text)[: max(int(count or 0), 0)]
 
 
 @register(
@@ -108,7 +92,7 @@ def left(text: Any, count: Any = 1) -> str:
 )
 def right(text: Any, count: Any = 1) -> str:
     n = max(int(count or 0), 0)
-    return _text(text)[-n:] if n else ""
+    return as_text(text)[-n:] if n else ""
 
 
 @register(
@@ -122,7 +106,7 @@ def right(text: Any, count: Any = 1) -> str:
 )
 def mid(text: Any, start: Any, count: Any) -> str:
     begin = max(int(start), 1) - 1
-    return _text(text)[begin : begin + max(int(count), 0)]
+    return as_text(text)[begin : begin + max(int(count), 0)]
 
 
 @register(
@@ -154,7 +138,7 @@ def length(value: Any) -> int:
     examples=[('UPPER("ppe")', '"PPE"')],
 )
 def upper(text: Any) -> str:
-    return _text(text).upper()
+    return as_text(text).upper()
 
 
 @register(
@@ -168,7 +152,7 @@ def upper(text: Any) -> str:
     examples=[('LOWER("PPE")', '"ppe"')],
 )
 def lower(text: Any) -> str:
-    return _text(text).lower()
+    return as_text(text).lower()
 
 
 @register(
@@ -181,7 +165,7 @@ def lower(text: Any) -> str:
     examples=[('TRIM("  a   b ")', '"a b"')],
 )
 def trim(text: Any) -> str:
-    return " ".join(_text(text).split())
+    return " ".join(as_text(text).split())
 
 
 @register(
@@ -194,9 +178,9 @@ def trim(text: Any) -> str:
     examples=[('REPLACE("HZ-0001", 1, 2, "YH")', '"YH-0001"')],
 )
 def replace(text: Any, start: Any, count: Any, new: Any) -> str:
-    source = _text(text)
+    source = as_text(text)
     begin = max(int(start), 1) - 1
-    return _bounded(source[:begin] + _text(new) + source[begin + max(int(count), 0) :])
+    return bounded(source[:begin] + as_text(new) + source[begin + max(int(count), 0) :])
 
 
 @register(
@@ -209,11 +193,11 @@ def replace(text: Any, start: Any, count: Any, new: Any) -> str:
     examples=[('SUBSTITUTE("a-b-c", "-", "/")', '"a/b/c"'), ('SUBSTITUTE("a-b-c", "-", "/", 2)', '"a-b/c"')],
 )
 def substitute(text: Any, old: Any, new: Any, instance: Any = None) -> str:
-    source, old_text, new_text = _text(text), _text(old), _text(new)
+    source, old_text, new_text = as_text(text), as_text(old), as_text(new)
     if not old_text:
         return source
     if instance is None:
-        return _bounded(source.replace(old_text, new_text))
+        return bounded(source.replace(old_text, new_text))
     at = -1
     for _ in range(int(instance)):
         at = source.find(old_text, at + 1)
@@ -233,7 +217,7 @@ def substitute(text: Any, old: Any, new: Any, instance: Any = None) -> str:
     examples=[('CONTAINS("氨气泄漏", "泄漏")', "true")],
 )
 def contains(text: Any, part: Any) -> bool:
-    return _text(part) in _text(text)
+    return as_text(part) in as_text(text)
 
 
 @register(
@@ -247,7 +231,7 @@ def contains(text: Any, part: Any) -> bool:
     examples=[('STARTSWITH("HZ-001", "HZ")', "true")],
 )
 def startswith(text: Any, prefix: Any) -> bool:
-    return _text(text).startswith(_text(prefix))
+    return as_text(text).startswith(as_text(prefix))
 
 
 @register(
@@ -261,49 +245,7 @@ def startswith(text: Any, prefix: Any) -> bool:
     examples=[('ENDSWITH("report.pdf", ".pdf")', "true")],
 )
 def endswith(text: Any, suffix: Any) -> bool:
-    return _text(text).endswith(_text(suffix))
-
-
-@register(
-    "regexmatch",
-    "text: text, pattern: text",
-    "boolean",
-    category="text",
-    en="Whether a regular expression matches anywhere in the text.",
-    zh="正则表达式是否能在文本中匹配到。",
-    examples=[('REGEXMATCH("13800138000", "^1[3-9][0-9]{9}$")', "true")],
-)
-def regexmatch(text: Any, pattern: Any) -> bool:
-    return _regex(_text(pattern)).search(_text(text)) is not None
-
-
-@register(
-    "regexextract",
-    "text: text, pattern: text",
-    "text",
-    category="text",
-    en="The first match of a regular expression (its first group if it has one), or null.",
-    zh="正则表达式的第一个匹配（有分组时取第一个分组），无匹配时为空。",
-    examples=[('REGEXEXTRACT("编号 HZ-42", "HZ-([0-9]+)")', '"42"')],
-)
-def regexextract(text: Any, pattern: Any) -> str | None:
-    match = _regex(_text(pattern)).search(_text(text))
-    if match is None:
-        return None
-    return match.group(1) if match.groups() else match.group(0)
-
-
-@register(
-    "regexreplace",
-    "text: text, pattern: text, replacement: text",
-    "text",
-    category="text",
-    en="Replaces every match of a regular expression.",
-    zh="替换正则表达式的全部匹配。",
-    examples=[('REGEXREPLACE("a1b22", "[0-9]+", "#")', '"a#b#"')],
-)
-def regexreplace(text: Any, pattern: Any, replacement: Any) -> str:
-    return _bounded(_regex(_text(pattern)).sub(_text(replacement).replace("\\", "\\\\"), _text(text)))
+    return as_text(text).endswith(as_text(suffix))
 
 
 @register(
@@ -337,7 +279,7 @@ def text(c: Any, value: Any, fmt: Any = None) -> str:
     examples=[('FIND("-", "HZ-001")', "3")],
 )
 def find(part: Any, text: Any, start: Any = 1) -> int | None:
-    at = _text(text).find(_text(part), max(int(start or 1), 1) - 1)
+    at = as_text(text).find(as_text(part), max(int(start or 1), 1) - 1)
     return at + 1 if at >= 0 else None
 
 
@@ -351,8 +293,8 @@ def find(part: Any, text: Any, start: Any = 1) -> int | None:
     examples=[('SPLIT("a,b,c", ",")', '["a", "b", "c"]')],
 )
 def split(text: Any, separator: Any) -> list[str]:
-    sep = _text(separator)
-    parts = _text(text).split(sep) if sep else list(_text(text))
+    sep = as_text(separator)
+    parts = as_text(text).split(sep) if sep else list(as_text(text))
     if len(parts) > MAX_LIST_ITEMS:
         raise fail("expr.limit.list_too_long", limit=MAX_LIST_ITEMS)
     return parts
@@ -369,9 +311,9 @@ def split(text: Any, separator: Any) -> list[str]:
 )
 def rept(text: Any, times: Any) -> str:
     count = max(int(times), 0)
-    if len(_text(text)) * count > MAX_TEXT_RESULT:
+    if len(as_text(text)) * count > MAX_TEXT_RESULT:
         raise fail("expr.limit.text_too_long", limit=MAX_TEXT_RESULT)
-    return _text(text) * count
+    return as_text(text) * count
 
 
 @register(
@@ -387,8 +329,8 @@ def padleft(text: Any, length: Any, fill: Any = " ") -> str:
     size = int(length)
     if size > MAX_TEXT_RESULT:
         raise fail("expr.limit.text_too_long", limit=MAX_TEXT_RESULT)
-    pad = _text(fill or " ")
-    source = _text(text)
+    pad = as_text(fill or " ")
+    source = as_text(text)
     if len(source) >= size or not pad:
         return source
     return (pad * size)[: size - len(source)] + source
@@ -406,7 +348,7 @@ def padleft(text: Any, length: Any, fill: Any = " ") -> str:
 def value(text: Any) -> float | int | None:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return text
-    source = _text(text).strip().replace(",", "")
+    source = as_text(text).strip().replace(",", "")
     scale = 1.0
     if source.endswith("%"):
         source, scale = source[:-1], 0.01

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import packs, system, worker
+from engine.commands import check, forms, packs, system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -15,6 +15,8 @@ app.add_typer(system.user_app, name="user")
 app.add_typer(system.org_app, name="org")
 app.add_typer(system.audit_app, name="audit")
 app.add_typer(packs.app, name="pack")
+app.command("check")(check.check)
+app.add_typer(forms.form_app, name="form")
 
 
 def main() -> None:

@@ -83,12 +83,12 @@ class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
     def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-                 present: set[str], duration_keys: tuple[set[str], dict[str, set[str]]]) -> None:
+                 present: set[Any], duration_keys: tuple[set[str], dict[str, set[str]]]) -> None:
         self.logic = logic
         self.data = data
         self.ctx = ctx
         self.creating = creating
-        self.present = present  # names given a value by the client: "title", "measures.qty@3"
+        self.present = present  # given a value by the client: "title", ("measures", "qty", 3)
         self.top_durations, self.row_durations = duration_keys
         self.result = Evaluation(data=data)
         self.row_ctx: dict[str, EvalContext] = {}
@@ -129,20 +129,30 @@ class Runner:
         key = step.field.key
         problems = self.result.problems
         states = self.result.states
+        # A column without conditional states has the same state in every row: share it.
+        shown = FieldState(True, step.field.required, step.field.readonly or step.field.computed) \
+            if _constant_state(step) else None
+        hidden = FieldState(visible=False)
+        prefix = f"{step.subtable}["
+        suffix = f"].{key}"
+        computes = step.formula is not None or (self.creating and (step.default is not None or
+                                                                    step.default_value is not NO_DEFAULT))
         for index, row in enumerate(rows):
-            where = f"{step.subtable}[{index}].{key}"
+            where = f"{prefix}{index}{suffix}"
             visible = True
             for condition in step.visible:
                 if not _truth(condition, row, ctx, where, problems):
                     visible = False
                     break
-            states[where] = FieldState(visible=visible)
             if not visible:
+                states[where] = hidden
                 row.pop(key, None)
                 continue
-            value = self._value(step, row, ctx, f"{step.name}@{index}" in self.present, where)
-            if value is not _KEEP:
-                row[key] = value
+            states[where] = shown or FieldState()
+            if computes:
+                value = self._value(step, row, ctx, (step.subtable, key, index) in self.present, where)
+                if value is not _KEEP:
+                    row[key] = value
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str) -> Any:
         if step.formula is not None:
@@ -210,7 +220,7 @@ _KEEP = _Keep()
 
 
 def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-             present: Iterable[str] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
+             present: Iterable[Any] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
              ) -> Evaluation:
     """Visibility, defaults and formulas, in dependency order; then required / read-only states
     and the option filters, on the final values."""
@@ -219,7 +229,7 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
     for step in logic.steps:
         if step.subtable is None:
             _states(step, data, ctx, result, step.field.key, step.field.key)
-        else:
+        elif not _constant_state(step):
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
             for index, row in enumerate(data.get(step.subtable) or ()):
                 where = f"{step.subtable}[{index}].{step.field.key}"
@@ -227,12 +237,22 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
     return result
 
 
+def _constant_state(step: Step) -> bool:
+    return step.required_if is None and step.readonly_if is None and step.options_filter is None
+
+
 def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,
             scope_data: dict[str, Any] | None = None) -> None:
-    state = result.states.setdefault(where, FieldState())
+    state = result.states.get(where)
+    if state is None:
+        state = result.states[where] = FieldState()
     if not state.visible:
         return
     field: FieldBase = step.field
+    if step.required_if is None and step.readonly_if is None and step.options_filter is None:
+        state.required = field.required
+        state.readonly = field.readonly or field.computed
+        return
     state.required = field.required or (step.required_if is not None and
                                         _truth(step.required_if, scope, ctx, where, result.problems))
     state.readonly = field.readonly or field.computed or (

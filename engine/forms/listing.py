@@ -40,15 +40,18 @@ class ListQuery:
     deleted: bool = False
 
 
-def filter_clause(session: Session, compiled: CompiledForm, text: str, ctx: EvalContext) -> ColumnElement[bool]:
+def filter_clause(session: Session, compiled: CompiledForm, text: str, ctx: EvalContext, *,
+                  outer: Schema | None = None, path: str = "filter") -> ColumnElement[bool]:
     """A filter expression over the form's fields as an SQL condition (located problems if the
-    expression is wrong or cannot run in SQL)."""
+    expression is wrong or cannot run in SQL). `outer` names what else the filter may read
+    (a relation's `record`, bound from `ctx.variables`)."""
     schema: Schema = compiled.logic.schema
+    outer = outer or Schema(name="filter")
     prefix = f"count({compiled.key} where "
     try:
-        wrapped = compile_expr(prefix + text + ")", Schema(name="filter"),
+        wrapped = compile_expr(prefix + text + ")", outer,
                                resolve_form=lambda key: schema if key == compiled.key else None)
-        bound = bind(wrapped.aggregates[0], {}, ctx, schema=Schema(name="filter"))
+        bound = bind(wrapped.aggregates[0], {}, ctx, schema=outer)
         if bound.where is None:
             raise ExprError(problems=[Problem("records.filter_empty")])
         dialect = session.get_bind().dialect.name
@@ -57,7 +60,7 @@ def filter_clause(session: Session, compiled: CompiledForm, text: str, ctx: Eval
         problems = []
         for p in error.problems:
             column = p.column - len(prefix) if p.column is not None and (p.line or 1) == 1 else p.column
-            problems.append(Problem(p.code, p.params, path="filter", line=p.line, column=column,
+            problems.append(Problem(p.code, p.params, path=path, line=p.line, column=column,
                                     severity=p.severity, text=p.text))
         raise InvalidInput("records.bad_filter", problems=problems) from None
 
@@ -103,8 +106,33 @@ def query_page(session: Session, compiled: CompiledForm, query: ListQuery, *, pr
     return page.rows, page.next_cursor
 
 
+def relation_choices(session: Session, source: CompiledForm, target: CompiledForm, field_key: str,
+                     data: dict[str, Any], ctx: EvalContext, *, search: str | None = None, limit: int = 20,
+                     principal: Principal | None = None, scope: str | None = None) -> list[tuple[int, str]]:
+    """The records a relation field may point to for the record being filled: the target
+    form's records passing the field's `filter` (where `record` is `data`), as (id, label)."""
+    from engine.expr.types import RecordType
+    from engine.forms.fieldtypes.people import RelationField
+
+    item = source.definition.field(field_key)
+    if not isinstance(item, RelationField):
+        raise InvalidInput(problems=[Problem("records.not_relation", {"name": field_key}, path="field")])
+    where: list[ColumnElement[bool]] = []
+    if item.filter:
+        outer = Schema(name="choices").with_variables(record=RecordType(source.logic.schema))
+        where.append(filter_clause(session, target, item.filter, ctx.with_variables(record=data), outer=outer,
+                                   path="filter"))
+    if principal is not None and scope is not None:
+        where.append(scope_clause(session, principal, scope, Record.owner_id, Record.department_id))
+    page = list_page(session, target.key, where=where, limit=max(1, min(limit, 200)), search=search)
+    shown = item.display_field or target.definition.title_field
+    return [(row.id, str((row.data or {}).get(shown) or f"#{row.id}") if shown else f"#{row.id}")
+            for row in page.rows]
+
+
 i18n.register_messages(
     {
+        "records.not_relation": {"zh-CN": "“{name}”不是关联字段", "en": "“{name}” is not a relation field"},
         "records.bad_filter": {"zh-CN": "筛选条件有误", "en": "The filter is not valid"},
         "records.filter_empty": {"zh-CN": "筛选条件为空", "en": "The filter is empty"},
         "records.not_filterable": {"zh-CN": "字段“{name}”不能用于筛选（列表或子表）",

@@ -36,8 +36,8 @@ def _real_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
     out: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, Mapping) and part not in current and part == current.get("type"):
-            continue
+        if isinstance(current, Mapping) and part not in current and part in (current.get("type"), current.get("op")):
+            continue  # the tag of a discriminated union (field `type`, migration step `op`)
         out.append(part)
         if isinstance(current, Mapping):
             current = current.get(part)
@@ -54,7 +54,12 @@ def _known_properties(data: Any, path: list[str | int]) -> list[str]:
 
     parent = data
     for part in path[:-1]:
-        parent = parent[part] if isinstance(parent, Mapping | list) else None
+        if isinstance(parent, Mapping):
+            parent = parent.get(part)
+        elif isinstance(parent, list) and isinstance(part, int) and part < len(parent):
+            parent = parent[part]
+        else:
+            parent = None
     if isinstance(parent, Mapping) and parent.get("type") in registry():
         model = registry()[parent["type"]]
         return [f.alias or name for name, f in model.model_fields.items()]
@@ -191,7 +196,8 @@ i18n.register_messages(
                               "en": "Unknown field type “{type}” (known: {known})"},
         "form.bad_key": {"zh-CN": "标识“{value}”无效：应以小写字母开头，只含小写字母、数字和下划线",
                          "en": "“{value}” is not a valid key: start with a-z, then a-z, 0-9 or _"},
-        "form.not_allowed": {"zh-CN": "“{value}”不可用，可选：{expected}", "en": "“{value}” is not allowed; expected {expected}"},
+        "form.not_allowed": {"zh-CN": "“{value}”不可用，可选：{expected}",
+                             "en": "“{value}” is not allowed; expected {expected}"},
         "form.invalid_value": {"zh-CN": "取值无效：{detail}", "en": "Invalid value: {detail}"},
     }
 )

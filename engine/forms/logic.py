@@ -127,7 +127,8 @@ def _row_schemas(definition: FormDefinition, schema: Schema, types: dict[str, st
     for sub in definition.subtables():
         fields = {f.key: parse_type(types.get(f"{sub.key}.{f.key}") or f.expr_type_spec())
                   for f in sub.value_fields()}
-        out[sub.key] = Schema(fields=fields, variables={"record": RecordType(schema)}, name=f"{definition.key}.{sub.key}")
+        out[sub.key] = Schema(fields=fields, variables={"record": RecordType(schema)},
+                              name=f"{definition.key}.{sub.key}")
     return out
 
 
@@ -289,6 +290,7 @@ def describe(item: ItemBase) -> str:
 
 i18n.register_messages(
     {
-        "form.cycle": {"zh-CN": "计算依赖形成循环：{fields}", "en": "These fields depend on each other in a cycle: {fields}"},
+        "form.cycle": {"zh-CN": "计算依赖形成循环：{fields}",
+                       "en": "These fields depend on each other in a cycle: {fields}"},
     }
 )

@@ -72,8 +72,12 @@ class FormDefinition(BaseModel):
         found = self._by_key.get(key)
         return found if isinstance(found, FieldBase) else None
 
-    def value_fields(self) -> list[FieldBase]:
+    @cached_property
+    def _values(self) -> list[FieldBase]:
         return [f for f in self.fields if isinstance(f, FieldBase)]
+
+    def value_fields(self) -> list[FieldBase]:
+        return list(self._values)
 
     def subtables(self) -> list[SubtableField]:
         return [f for f in self.fields if isinstance(f, SubtableField)]

@@ -135,7 +135,7 @@ class RecordService:
         prepared = prepare(compiled, incoming, permissions=perms, value_ctx=self.value_ctx,
                            eval_ctx=self.eval_context(), keep_computed=keep_computed)
         self._refuse(prepared, compiled, caller, record_id=None)
-        self._assign_serials(compiled, prepared.data)
+        self.assign_serials(compiled, prepared.data)
         now = self.clock.now()
         row = Record(form=form, form_version=compiled.version, data=prepared.data, status="active",
                      owner_id=owner_id if owner_id is not None else (principal.user_id if principal else None),
@@ -274,31 +274,42 @@ class RecordService:
 
     def _reference_problems(self, compiled: CompiledForm, data: dict[str, Any], caller: Caller,
                             record_id: int | None) -> list[Problem]:
-        wanted: list[tuple[str, str, int, FieldBase]] = []
-        for item in compiled.definition.value_fields():
-            if isinstance(item, SubtableField):
-                for index, row in enumerate(data.get(item.key) or ()):
-                    for column in item.value_fields():
-                        for kind, ref in column.references(row.get(column.key)):
-                            wanted.append((f"{item.key}[{index}].{column.key}", kind, ref, column))
-            else:
-                for kind, ref in item.references(data.get(item.key)):
-                    wanted.append((item.key, kind, ref, item))
+        return self.references(compiled, [(0, data)], caller, record_id).get(0, [])
+
+    def references(self, compiled: CompiledForm, items: Sequence[tuple[int, dict[str, Any]]], caller: Caller,
+                    record_id: int | None = None) -> dict[int, list[Problem]]:
+        """Problems of referenced users, departments, records and files, per item, with one
+        query per kind for all items together."""
+        wanted: list[tuple[int, str, str, int, FieldBase]] = []
+        for index, data in items:
+            for item in compiled.definition.value_fields():
+                if isinstance(item, SubtableField):
+                    for r, row in enumerate(data.get(item.key) or ()):
+                        for column in item.value_fields():
+                            for kind, ref in column.references(row.get(column.key)):
+                                wanted.append((index, f"{item.key}[{r}].{column.key}", kind, ref, column))
+                else:
+                    for kind, ref in item.references(data.get(item.key)):
+                        wanted.append((index, item.key, kind, ref, item))
         if not wanted:
-            return []
+            return {}
         by_kind: dict[str, set[int]] = {}
-        for _, kind, ref, _ in wanted:
+        for _, _, kind, ref, _ in wanted:
             by_kind.setdefault(kind, set()).add(ref)
         found = {kind: existing_ids(self.session, kind, ids) for kind, ids in by_kind.items() if kind != "file"}
         files = file_rows(self.session, by_kind.get("file", ()))
-        problems = []
-        for path, kind, ref, item in wanted:
+        out: dict[int, list[Problem]] = {}
+        for index, path, kind, ref, item in wanted:
             if kind == "file":
-                problems += self._file_problem(path, ref, files.get(ref), item, caller, record_id)
+                problems = self._file_problem(path, ref, files.get(ref), item, caller, record_id)
             elif ref not in found.get(kind, set()):
                 label = i18n.both("record.kind." + kind.split(":")[0])
-                problems.append(Problem("field.missing_ref", {"kind": label, "id": ref}, path=path))
-        return problems
+                problems = [Problem("field.missing_ref", {"kind": label, "id": ref}, path=path)]
+            else:
+                continue
+            if problems:
+                out.setdefault(index, []).extend(problems)
+        return out
 
     def _file_problem(self, path: str, ref: int, row: StoredFile | None, item: FieldBase, caller: Caller,
                       record_id: int | None) -> list[Problem]:
@@ -325,7 +336,7 @@ class RecordService:
             self.session.execute(update(StoredFile).where(StoredFile.id.in_(ids), StoredFile.record_id.is_(None))
                                  .values(record_id=row.id, form=row.form))
 
-    def _assign_serials(self, compiled: CompiledForm, data: dict[str, Any]) -> None:
+    def assign_serials(self, compiled: CompiledForm, data: dict[str, Any]) -> None:
         serials = compiled.definition.serials()
         if not serials:
             return
@@ -355,6 +366,7 @@ i18n.register_messages(
         "record.kind.user": {"zh-CN": "用户", "en": "user"},
         "record.kind.department": {"zh-CN": "部门", "en": "department"},
         "record.kind.record": {"zh-CN": "记录", "en": "record"},
-        "field.file_taken": {"zh-CN": "文件 #{id} 属于其他记录或其他人", "en": "File #{id} belongs to another record or person"},
+        "field.file_taken": {"zh-CN": "文件 #{id} 属于其他记录或其他人",
+                             "en": "File #{id} belongs to another record or person"},
     }
 )

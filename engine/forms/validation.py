@@ -68,7 +68,7 @@ class _Intake:
         self.problems: list[Problem] = []
         self.forbidden: list[Problem] = []
         self.bad: set[str] = set()
-        self.present: set[str] = set()
+        self.present: set[Any] = set()  # "title", or ("measures", "qty", 3) for a cell
 
     def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
         for key, raw in incoming.items():
@@ -109,21 +109,26 @@ class _Intake:
         return value
 
     def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
+        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean)."""
         out: dict[str, Any] = {}
-        columns = {f.key: f for f in table.value_fields()}
+        columns = table.columns
+        present = self.present
+        ctx = self.ctx
         for key, raw in row.items():
             column = columns.get(key)
-            where = f"{path}.{key}"
             if column is None:
-                self.problems.append(Problem("record.unknown_field", {"name": key}, path=where))
+                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}.{key}"))
                 continue
             if column.computed:
                 continue
-            value = self._coerce(column, raw, where)
-            if where in self.bad:
+            try:
+                out[key] = column.coerce(raw, ctx)
+            except FieldError as exc:
+                where = f"{path}.{key}"
+                self.problems.append(_error(exc, where))
+                self.bad.add(where)
                 continue
-            out[key] = value
-            self.present.add(f"{table.key}.{key}@{index}")
+            present.add((table.key, key, index))
         return out
 
 
@@ -197,7 +202,8 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
         for index, row in enumerate(data.get(step.subtable) or ()):
             where = f"{step.subtable}[{index}].{item.key}"
             state = result.states.get(where)
-            if state is not None and state.visible and state.required and where not in bad and _empty(row.get(item.key)):
+            needed = state is not None and state.visible and state.required
+            if needed and where not in bad and _empty(row.get(item.key)):
                 problems.append(Problem("field.required", {}, path=where))
     return problems
 
@@ -237,6 +243,11 @@ def _path(parts: Any) -> str:
     return out
 
 
+def _checks_values(item: FieldBase) -> bool:
+    """Does the type add checks of its own (checksums, option trees, limits)?"""
+    return type(item).check is not FieldBase.check
+
+
 def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
     problems = []
     for item in compiled.definition.value_fields():
@@ -244,16 +255,20 @@ def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) ->
         if value is None or item.key in bad:
             continue
         if isinstance(item, SubtableField):
-            if not isinstance(value, list):
+            columns = [c for c in item.value_fields() if _checks_values(c)]
+            if not columns or not isinstance(value, list):
                 continue
             for index, row in enumerate(value):
-                for column in item.value_fields():
-                    where = f"{item.key}[{index}].{column.key}"
+                for column in columns:
                     cell = row.get(column.key) if isinstance(row, dict) else None
-                    if cell is not None and where not in bad:
+                    if cell is None:
+                        continue
+                    where = f"{item.key}[{index}].{column.key}"
+                    if where not in bad:
                         problems += [_error(e, where) for e in column.check(cell)]
             continue
-        problems += [_error(e, item.key) for e in item.check(value)]
+        if _checks_values(item):
+            problems += [_error(e, item.key) for e in item.check(value)]
     return problems
 
 
@@ -300,7 +315,8 @@ i18n.register_messages(
         "record.unknown_field": {"zh-CN": "表单中没有字段“{name}”", "en": "The form has no field “{name}”"},
         "record.field_locked": {"zh-CN": "无权修改字段“{name}”", "en": "You may not change the field “{name}”"},
         "record.fields_locked": {"zh-CN": "无权修改 {count} 个字段", "en": "You may not change {count} field(s)"},
-        "record.field_readonly": {"zh-CN": "字段“{name}”当前不可修改", "en": "The field “{name}” cannot be changed now"},
+        "record.field_readonly": {"zh-CN": "字段“{name}”当前不可修改",
+                                  "en": "The field “{name}” cannot be changed now"},
         "record.check": {"zh-CN": "{message}", "en": "{message}"},
         "record.expr_failed": {"zh-CN": "表达式 {expr} 计算失败：{detail}",
                                "en": "The expression {expr} failed: {detail}"},

@@ -55,7 +55,7 @@ def diff(old: FormDefinition, new: FormDefinition) -> list[Change]:
         if key not in after:
             changes.append(Change("removed", key, before=body))
     for key in [k for k in after if k in before]:
-        (i, a), (j, b) = before[key], after[key]
+        (_, a), (_, b) = before[key], after[key]
         for prop in sorted(set(a) | set(b)):
             if a.get(prop) != b.get(prop):
                 changes.append(Change("changed", key, prop, a.get(prop), b.get(prop)))

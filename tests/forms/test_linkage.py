@@ -112,18 +112,26 @@ def test_an_options_filter_narrows_the_choices_by_the_record() -> None:
 
 def test_a_section_condition_hides_every_field_in_the_section() -> None:
     body = hazard()
-    body["fields"][4:4] = [{"type": "section", "key": "lec", "label": label("风险评价"), "visible_if": 'level == "major"'}]
+    body["fields"][4:4] = [{"type": "section", "key": "lec", "label": label("风险评价"),
+                            "visible_if": 'level == "major"'}]
     compiled = _compiled(body)
     prepared = prepare(compiled, {"title": "a", "l": 3, "e": 3, "c": 3})
     assert all(k not in prepared.data for k in ("l", "e", "c"))
     assert prepared.data.get("score") is None
 
 
-def test_a_formula_that_fails_at_run_time_is_a_located_problem() -> None:
+def test_a_division_by_zero_in_a_formula_gives_an_empty_value_not_an_error() -> None:
     body = hazard()
     body["fields"].append({"type": "formula", "key": "ratio", "label": label("比"), "expr": "l / e"})
     prepared = prepare(_compiled(body), {"title": "a", "l": 1, "e": 0})
-    assert ("ratio", "record.expr_failed") in _codes(prepared) or prepared.data.get("ratio") is None
+    assert prepared.problems == [] and prepared.data["ratio"] is None
+
+
+def test_a_formula_that_fails_at_run_time_is_a_located_problem() -> None:
+    body = hazard()
+    body["fields"].append({"type": "formula", "key": "bad", "label": label("坏"), "expr": "date(l * 100000, 1, 1)"})
+    prepared = prepare(_compiled(body), {"title": "a", "l": 1})
+    assert ("bad", "record.expr_failed") in _codes(prepared)
 
 
 def test_a_duration_field_reads_as_a_duration_in_formulas() -> None:

@@ -36,7 +36,8 @@ def _check_label(value: dict[str, str]) -> dict[str, str]:
 Label = Annotated[
     dict[str, str],
     AfterValidator(_check_label),
-    Field(description='Text in both languages: {"zh": "…", "en": "…"}', examples=[{"zh": "隐患描述", "en": "Description"}]),
+    Field(description='Text in both languages: {"zh": "…", "en": "…"}',
+          examples=[{"zh": "隐患描述", "en": "Description"}]),
 ]
 Expression = Annotated[str, Field(description="An expression in SafeFlow's expression language", min_length=1)]
 

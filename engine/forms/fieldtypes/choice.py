@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine import i18n
 from engine.forms.fieldtypes.base import (
@@ -93,25 +95,27 @@ class _Choice(FieldBase):
     options: list[Option] = Field(min_length=1, description='Options: "value" strings or {"value", "label", …}')
     options_filter: Expression | None = Field(
         default=None, description="Offer only options for which this is true; `option` is the option")
-    _text_index: dict[str, str] | None = PrivateAttr(default=None)
 
     def option_values(self) -> list[str]:
         return [o.value for o in self.options]
 
-    def _by_text(self) -> dict[str, str]:
-        if self._text_index is None:
-            index: dict[str, str] = {}
-            for option in self.options:
-                for key in (option.value, option.text("zh-CN"), option.text("en")):
-                    index.setdefault(key.strip().lower(), option.value)
-            self._text_index = index
-        return self._text_index
+    @cached_property
+    def _text_index(self) -> dict[str, str]:
+        """Option value, zh label or en label (any case) → the option's value."""
+        index: dict[str, str] = {o.value: o.value for o in self.options}
+        for option in self.options:
+            for key in (option.value, option.text("zh-CN"), option.text("en")):
+                index.setdefault(key.strip().lower(), option.value)
+        return index
 
     def _one(self, raw: Any) -> str:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise FieldError("field.type", expected=i18n.both("field.kind.option"))
+        index = self._text_index
+        if isinstance(raw, str) and raw in index:
+            return index[raw]
         text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
-        found = self._by_text().get(text.strip().lower())
+        found = index.get(text.strip().lower())
         if found is None:
             raise FieldError("field.not_option", value=text, options=", ".join(self.option_values()[:20]))
         return found
@@ -284,7 +288,9 @@ i18n.register_messages(
         "field.kind.cascade": {"zh-CN": "逐级选项路径（如 一厂/二车间/3号线）",
                                "en": "a path of options (e.g. Plant 1/Workshop 2/Line 3)"},
         "field.cascade_path": {"zh-CN": "“{value}”不在选项树中", "en": "“{value}” is not a path in the option tree"},
-        "field.cascade_leaf": {"zh-CN": "“{value}”还需继续选择下一级", "en": "“{value}” needs a choice at the next level"},
-        "field.option_filtered": {"zh-CN": "“{value}”在当前条件下不可选", "en": "“{value}” is not offered for this record"},
+        "field.cascade_leaf": {"zh-CN": "“{value}”还需继续选择下一级",
+                               "en": "“{value}” needs a choice at the next level"},
+        "field.option_filtered": {"zh-CN": "“{value}”在当前条件下不可选",
+                                  "en": "“{value}” is not offered for this record"},
     }
 )

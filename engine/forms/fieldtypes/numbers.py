@@ -39,9 +39,21 @@ def parse_number(raw: Any, strip: str = "") -> float | int:
     raise FieldError("field.type", expected=i18n.both("field.kind.number"))
 
 
+def whole_number(raw: Any) -> int:
+    try:
+        value = parse_number(raw)
+    except FieldError:
+        raise FieldError("field.type", expected=i18n.both("field.kind.integer")) from None
+    if isinstance(value, float) and not value.is_integer():
+        raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
+    return int(value)
+
+
 def round_to(value: float | int, decimals: int | None) -> float | int:
     if decimals is None or isinstance(value, int):
         return value
+    if round(value, decimals) == value:  # already at most `decimals` places: nothing to round
+        return int(value) if decimals == 0 else value
     try:
         quantum = Decimal(1).scaleb(-decimals)
         rounded = float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
@@ -60,6 +72,8 @@ class _Numeric(FieldBase):
     unit: str | None = Field(default=None, max_length=20, description="Shown after the value (kg, m³, ppm)")
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
+        if type(raw) is int or type(raw) is float and math.isfinite(raw):
+            return round_to(raw, self.decimals)
         return round_to(parse_number(raw), self.decimals)
 
     def json_schema(self) -> dict[str, Any]:
@@ -93,12 +107,7 @@ class IntegerField(_Numeric):
     sql_type: ClassVar[str | None] = "integer"
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
-        value = parse_number(raw)
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
-            value = int(value)
-        return value
+        return whole_number(raw)
 
     def json_schema(self) -> dict[str, Any]:
         schema = super().json_schema()
@@ -154,10 +163,7 @@ class RatingField(_Numeric):
     min: float | None = 1
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
-        value = parse_number(raw)
-        if isinstance(value, float) and not value.is_integer():
-            raise FieldError("field.type", expected=i18n.both("field.kind.integer"))
-        return int(value)
+        return whole_number(raw)
 
     def json_schema(self) -> dict[str, Any]:
         return nullable({"type": "integer", "minimum": self.min or 1, "maximum": self.max or 5})

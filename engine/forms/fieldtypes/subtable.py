@@ -10,6 +10,7 @@ another sub-table, layout items and serial numbers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -39,8 +40,13 @@ class SubtableField(FieldBase):
     min_rows: int | None = Field(default=None, ge=0)
     max_rows: int | None = Field(default=None, ge=1, le=100000)
 
+    @cached_property
+    def columns(self) -> dict[str, FieldBase]:
+        """The row's value fields by key."""
+        return {f.key: f for f in self.fields if f.holds_value}
+
     def value_fields(self) -> list[FieldBase]:
-        return [f for f in self.fields if f.holds_value]
+        return list(self.columns.values())
 
     def expr_type_spec(self) -> Any:
         return [{f.key: f.expr_type_spec() for f in self.value_fields()}]

@@ -212,7 +212,8 @@ class DurationField(FieldBase):
 i18n.register_messages(
     {
         "field.kind.date": {"zh-CN": "日期（如 2026-11-22）", "en": "a date (e.g. 2026-11-22)"},
-        "field.kind.datetime": {"zh-CN": "日期时间（如 2026-11-22 08:30）", "en": "a date-time (e.g. 2026-11-22 08:30)"},
+        "field.kind.datetime": {"zh-CN": "日期时间（如 2026-11-22 08:30）",
+                                "en": "a date-time (e.g. 2026-11-22 08:30)"},
         "field.kind.time": {"zh-CN": "时间（如 08:30）", "en": "a time of day (e.g. 08:30)"},
         "field.kind.duration": {"zh-CN": "时长（如 1h 30min、2天）", "en": "a duration (e.g. 1h 30min, 2d)"},
     }

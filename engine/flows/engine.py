@@ -18,6 +18,7 @@ from engine.events import EventSink, NullSink
 from engine.flows import actions as act
 from engine.flows import deadlines
 from engine.flows.graph import CompiledFlow
+from engine.flows.instance_actions import apply_instance_action
 from engine.flows.lookups import MemoDirectory
 from engine.flows.model import FlowDefinition
 from engine.flows.nodes.automation import Automation, RecordingAutomation
@@ -132,7 +133,7 @@ class FlowEngine:
 
     def act_on_instance(self, instance_id: int, action: act.Action) -> FlowInstance:
         """Apply an instance action (withdraw, urge, comment, jump, retry, cancel)."""
-        return self._step(instance_id, lambda run: act.apply_instance_action(run, action))
+        return self._step(instance_id, lambda run: apply_instance_action(run, action))
 
     def on_timer(self, kind: str, key: str, payload: Mapping[str, Any]) -> None:
         """A `flow.*` timer fell due (called by the runtime's tick). Idempotent."""

@@ -20,19 +20,25 @@ from engine.flows.model import FlowDefinition
 from engine.flows.repository import StaleInstance
 from engine.flows.state import FlowInstance
 from engine.services import Clock, TimerScheduler
+from engine.store import audit
+from engine.store.audit import Actor
 from engine.store.definitions import DefinitionRepository
 from engine.store.flows import STALE, FlowInstanceRepository
+from engine.store.models import User
 from engine.store.timers import TimerRepository
 
 FLOW_KIND = "flow"
 
 
 class SqlFlowUnit:
-    def __init__(self, session: Session, clock: Clock | None, timers: TimerScheduler | None = None) -> None:
+    def __init__(self, session: Session, clock: Clock | None, timers: TimerScheduler | None = None,
+                 audited: bool = True) -> None:
         self.session = session
+        self.audited = audited
         self.repo = FlowInstanceRepository(session)
         self.timers: TimerScheduler = timers or TimerRepository(session, clock)
-        self._pending: dict[int, FlowInstance] = {}
+        # History length at load, so `save` audits exactly the entries this step added.
+        self._seen: dict[int, int] = {}
 
     def new_id(self) -> int:
         # The row is reserved when the instance is added (it needs key and version).
@@ -41,17 +47,36 @@ class SqlFlowUnit:
     def add(self, instance: FlowInstance) -> None:
         instance.id = self.repo.reserve_id(instance.flow_key, instance.flow_version, instance.started_at)
         self.repo.track_new(instance.id)
+        self._seen[instance.id] = 0
 
     def load(self, instance_id: int) -> FlowInstance:
-        return FlowInstance.from_dict(self.repo.load(instance_id))
+        instance = FlowInstance.from_dict(self.repo.load(instance_id))
+        self._seen[instance_id] = len(instance.history)
+        return instance
 
     def save(self, instance: FlowInstance) -> None:
+        state = instance.to_dict()
         try:
-            self.repo.save(instance.to_dict())
+            self.repo.save(state)
         except Conflict as exc:
             if exc.code == STALE:
                 raise StaleInstance(STALE, what=instance.id) from None
             raise
+        if self.audited:
+            self._audit(instance.id, state["history"][self._seen.get(instance.id, 0):])
+        self._seen[instance.id] = len(state["history"])
+
+    def _audit(self, instance_id: int, entries: list[dict[str, Any]]) -> None:
+        """One audit entry per step, in the same transaction: named after what was done (the
+        step's first history entry), its consequences (node passed, instance completed) in the diff."""
+        if not entries:
+            return
+        first = entries[0]
+        by = first.get("by")
+        user = self.session.get(User, by) if isinstance(by, int) else None
+        actor = Actor(id=user.id, name=user.username) if user else Actor.system("flow")
+        audit.append(self.session, actor, f"flow.{first['action']}", "flow_instance", instance_id,
+                     {"history": entries})
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         return self.repo.open_tasks_of(user_id)
@@ -61,22 +86,24 @@ class SqlFlowStore:
     """A FlowStore on `engine.store`: bound to a session, or opening one per step from a Database."""
 
     def __init__(self, *, session: Session | None = None, database: Any = None, clock: Clock | None = None,
-                 timers: TimerScheduler | None = None) -> None:
+                 timers: TimerScheduler | None = None, audited: bool = True) -> None:
         if (session is None) == (database is None):
             raise ValueError("give either a session or a database")
         self.session = session
         self.database = database
         self.clock = clock
         self.timers = timers
+        # Each step writes one entry to the hash-chained audit log (off only for measurements).
+        self.audited = audited
 
     @contextmanager
     def atomic(self) -> Iterator[SqlFlowUnit]:
         if self.session is not None:
             with self.session.begin_nested():
-                yield SqlFlowUnit(self.session, self.clock, self.timers)
+                yield SqlFlowUnit(self.session, self.clock, self.timers, self.audited)
         else:
             with self.database.session() as session:
-                yield SqlFlowUnit(session, self.clock, self.timers)
+                yield SqlFlowUnit(session, self.clock, self.timers, self.audited)
 
 
 @lru_cache(maxsize=512)

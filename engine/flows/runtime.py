@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +35,17 @@ if TYPE_CHECKING:
     from engine.flows.graph import CompiledFlow
 
 
-@dataclass(slots=True)
 class Effects:
     """What a step does outside the instance state, applied after the state is saved."""
 
-    timers: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[ev.Event] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    # Sub-flow bookkeeping to do in the same unit of work: ("start", ...) / ("finished", ...).
-    children: list[tuple[Any, ...]] = field(default_factory=list)
+    __slots__ = ("children", "events", "notifications", "timers")
+
+    def __init__(self) -> None:
+        self.timers: list[tuple[Any, ...]] = []
+        self.events: list[ev.Event] = []
+        self.notifications: list[Notification] = []
+        # Sub-flow and automation bookkeeping: ("start", ...) / ("finished", ...) / ("webhook", ...).
+        self.children: list[tuple[Any, ...]] = []
 
     def schedule(self, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> None:
         self.timers.append(("schedule", kind, due_at, payload, key))
@@ -56,7 +57,7 @@ class Effects:
 class Run:
     """One step of one instance: the state being changed, its pinned flow and the engine's services."""
 
-    __slots__ = ("_now_text", "action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
+    __slots__ = ("action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
 
     def __init__(self, engine: FlowEngine, instance: FlowInstance, flow: CompiledFlow, now: datetime) -> None:
         self.engine = engine
@@ -68,7 +69,6 @@ class Run:
         self.track_events = engine.track_events
         # The action being applied (None for starts and timers); node types read its choices.
         self.action: Any = None
-        self._now_text: str | None = None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -189,9 +189,8 @@ class Run:
 
     def record(self, action: str, **facts: Any) -> None:
         """Append to the instance history (the audit trail shown on the instance page)."""
-        if self._now_text is None:
-            self._now_text = self.now.isoformat()
-        entry = {"at": self._now_text, "action": action}
+        # The time stays a datetime in memory; FlowInstance.to_dict writes it as ISO text.
+        entry = {"at": self.now, "action": action}
         for key, value in facts.items():
             if value is not None:
                 entry[key] = value

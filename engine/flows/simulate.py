@@ -17,10 +17,11 @@ from typing import Any
 from engine.directory import Person, StaticDirectory
 from engine.errors import InvalidInput, Problem, SafeFlowError
 from engine.events import CollectingSink
-from engine.flows.actions import INSTANCE_ACTIONS, Action
+from engine.flows.actions import Action
 from engine.flows.definition import parse_definition
 from engine.flows.durations import parse_duration
 from engine.flows.engine import FlowEngine
+from engine.flows.instance_actions import INSTANCE_ACTIONS
 from engine.flows.model import FlowDefinition
 from engine.flows.repository import MemoryCatalog, MemoryFlowStore, MemoryTimers
 from engine.flows.state import FlowInstance

@@ -152,7 +152,9 @@ class FlowInstance:
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "tokens": [[t.id, t.node] for t in self.tokens.values()],
             "tasks": [t.to_dict() for t in self.tasks.values()],
-            "history": self.history,
+            "history": [
+                {**e, "at": e["at"].isoformat()} if isinstance(e.get("at"), datetime) else e for e in self.history
+            ],
             "visits": self.visits,
             "node_state": self.node_state,
             "chosen": self.chosen,

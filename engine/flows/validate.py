@@ -13,11 +13,11 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import Problem
-from engine.i18n import LOCALES
 from engine.flows import model as m
 from engine.flows.durations import parse_duration
 from engine.flows.graph import CompiledFlow
 from engine.flows.source import locate
+from engine.i18n import LOCALES
 
 _EXIT = "\x00exit"
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
 from engine import i18n
+from engine.directory import Delegation
 from engine.flows.engine import FlowEngine
 from engine.flows.graph import CompiledFlow
 from engine.flows.persistence import SqlFlowCatalog, SqlFlowStore
@@ -54,8 +56,28 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
     return FlowEngine(**options)
 
 
+HAND_OVER = "flow.handover"
+
+
+def schedule_hand_over(session: Session, site: Site, delegation: Delegation) -> None:
+    """When an out-of-office delegation starts, move the delegator's open tasks to the substitute.
+
+    Call it where delegations are created (the org API); the timer fires at `starts_at`."""
+    payload = {"user": delegation.user_id, "substitute": delegation.substitute_id,
+               "from": delegation.starts_at.isoformat(), "to": delegation.ends_at.isoformat(),
+               "flows": list(delegation.flows)}
+    key = f"flow:handover:{delegation.user_id}:{delegation.substitute_id}:{delegation.starts_at.isoformat()}"
+    site.timers(session).schedule(HAND_OVER, delegation.starts_at, payload, key)
+
+
 def handle_flow_timer(session: Session, timer: DueTimer, site: Site) -> None:
-    flow_engine(session, site).on_timer(timer.kind, timer.key, dict(timer.payload))
+    engine = flow_engine(session, site)
+    if timer.kind == HAND_OVER:
+        p = timer.payload
+        engine.hand_over(Delegation(int(p["user"]), int(p["substitute"]), datetime.fromisoformat(p["from"]),
+                                    datetime.fromisoformat(p["to"]), tuple(p.get("flows") or ())))
+        return
+    engine.on_timer(timer.kind, timer.key, dict(timer.payload))
 
 
 def wire_flows(site: Site) -> None:

@@ -169,3 +169,42 @@ def test_the_inbox_lists_todo_done_cc_and_started_with_counts(site):
         assert inbox_counts(session, ids["erin"])["cc"] == 1
         entries, total = inbox(session, ids["alice"], "todo", flow_key="inboxed")
         assert total == 1 and entries[0].node == "apply"
+
+
+def test_every_action_is_in_the_audit_log(site):
+    from engine.store import audit
+
+    ids = people(site, "alice", "bob")
+    publish(site, linear(apply_node(), {"id": "l1", "type": "approve", "assignee": {"user": "bob"}}, key="audited"))
+    instance_id = start(site, "audited", ids["alice"])
+    act(site, instance_id, "apply", ids["alice"], "submit")
+    act(site, instance_id, "l1", ids["bob"], "approve", comment="fine")
+    with site.session() as session:
+        entries = list(audit.query(session, object_type="flow_instance", object_id=str(instance_id)))
+        assert [(e.action, e.actor) for e in entries] == [
+            ("flow.started", "alice"), ("flow.submit", "alice"), ("flow.approve", "bob")]
+        approve = entries[2].diff["history"]
+        assert approve[0]["comment"] == "fine" and approve[-1]["action"] == "completed"
+        assert audit.verify(session).ok
+
+
+def test_open_tasks_move_to_the_substitute_when_a_delegation_starts(settings):
+    from engine.directory import Delegation
+    from engine.runtime.flows import schedule_hand_over
+
+    clock = ManualClock(START)
+    site = wire(Site(settings, clock=clock))
+    site.migrate()
+    ids = people(site, "alice", "bob", "frank")
+    publish(site, linear(apply_node(), {"id": "l1", "type": "approve", "assignee": {"user": "bob"}}, key="away"))
+    instance_id = start(site, "away", ids["alice"])
+    act(site, instance_id, "apply", ids["alice"], "submit")
+    with site.session() as session:
+        schedule_hand_over(session, site, Delegation(ids["bob"], ids["frank"], START + timedelta(days=1),
+                                                      START + timedelta(days=5)))
+    assert site.tick().ran == 0
+    clock.advance(timedelta(days=1))
+    assert site.tick().ran == 1
+    task = load(site, instance_id).open_tasks("l1")[0]
+    assert (task.assignee, task.on_behalf_of) == (ids["frank"], ids["bob"])
+    site.db.dispose()

@@ -21,7 +21,7 @@ SCRIPT = [
 
 def flat(text: str) -> str:
     """The console wraps long lines; locations are checked on the unwrapped text."""
-    return text.replace("\n", "")
+    return "".join(text.split())
 
 
 def run(tmp_path, script=SCRIPT, flow=FLOW, org=ORG, data=None):

@@ -12,8 +12,8 @@ from engine.api.deps import LocaleDep, PrincipalDep, SessionDep, SiteDep
 from engine.api.errors import ERRORS
 from engine.errors import Forbidden
 from engine.flows import Action
-from engine.flows.actions import INSTANCE_ACTIONS
 from engine.flows.diagram import render_svg
+from engine.flows.instance_actions import INSTANCE_ACTIONS
 from engine.flows.state import FlowInstance
 from engine.runtime.flows import flow_engine
 from engine.store.access import access_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import check, forms, packs, system, worker
+from engine.commands import check, forms, packs, rules, system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -17,6 +17,7 @@ app.add_typer(system.audit_app, name="audit")
 app.add_typer(packs.app, name="pack")
 app.command("check")(check.check)
 app.add_typer(forms.form_app, name="form")
+app.add_typer(rules.app, name="rules")
 
 
 def main() -> None:

@@ -9,13 +9,26 @@ from fastapi import FastAPI
 
 import engine
 from engine.api import errors
-from engine.api.routers import audit, files, flows, forms, ingest, notifications, org, packs, records, system, tasks
+from engine.api.routers import (
+    audit,
+    files,
+    flows,
+    forms,
+    ingest,
+    notifications,
+    org,
+    packs,
+    records,
+    rules,
+    system,
+    tasks,
+)
 from engine.config import Settings, get_settings
 from engine.runtime.bootstrap import prepare_site
 from engine.runtime.site import Site
 
 ROUTERS = [system.router, org.router, audit.router, ingest.router, notifications.router, packs.router,
-           flows.router, tasks.router, forms.router, records.router, files.router]
+           flows.router, tasks.router, forms.router, records.router, files.router, rules.router]
 
 DESCRIPTION = """
 SafeFlow's REST API. Log in at `/api/v1/auth/token` (OAuth2 password flow) and send

@@ -41,7 +41,13 @@ def _ingest(site: Site) -> None:
     wire_ingest(site)
 
 
-WIRING.extend([_notifications, _broker, _ingest])
+def _rules(site: Site) -> None:
+    from engine.runtime.rules import wire_rules
+
+    wire_rules(site)
+
+
+WIRING.extend([_notifications, _broker, _ingest, _rules])
 
 
 def _load_hook(spec: str) -> Callable[[Site], None]:

@@ -83,6 +83,9 @@ class Site:
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._listeners: dict[str, tuple[str, EventListener]] = {}
         self._pumps: dict[str, Pump] = {}
+        # A dry-run site (`safeflow rules test`): notifications are written as suppressed and
+        # never delivered, whatever the channel.
+        self.dry_run = False
         # Called on wake() besides the embedded worker's event: under Celery, a hook that sends a
         # tick to the broker so work committed now runs now, not at the next beat.
         self.wakers: list[Callable[[], None]] = []
@@ -140,7 +143,7 @@ class Site:
         from engine.runtime.notify import OutboxNotifier
 
         return OutboxNotifier(session, self.directory(session), locale=self.settings.locale, clock=self.clock,
-                              suppress=suppress, wake=self.wake)
+                              suppress=suppress or self.dry_run, wake=self.wake)
 
     def migrate(self) -> None:
         migrate.upgrade(self.db.engine)

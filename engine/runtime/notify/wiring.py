@@ -7,4 +7,5 @@ from engine.runtime.site import Site
 
 
 def wire_notifications(site: Site) -> None:
-    site.register_pump("outbox", lambda s: deliver_due(s).touched)
+    # A dry-run site never delivers (its messages are suppressed anyway: two guards, not one).
+    site.register_pump("outbox", lambda s: 0 if s.dry_run else deliver_due(s).touched)

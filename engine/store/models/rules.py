@@ -49,6 +49,8 @@ class RuleFiring(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     rule: Mapped[str] = mapped_column(String(128))
+    # The rule definition (a .rules file, possibly several rules) and its version.
+    ruleset: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer)
     trigger: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(128))

@@ -32,6 +32,7 @@ def upgrade() -> None:
     op.create_table('rule_firings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('rule', sa.String(length=128), nullable=False),
+    sa.Column('ruleset', sa.String(length=128), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('trigger', sa.String(length=64), nullable=False),
     sa.Column('subject', sa.String(length=128), nullable=True),

@@ -1,0 +1,60 @@
+"""Rules are versioned definitions: a new version takes effect without a restart, and an
+evaluation already running finishes on the version it started with."""
+
+from __future__ import annotations
+
+import threading
+
+from engine.runtime import rules as rules_runtime
+from tests.rules.support import ADMIN, Plant
+
+V1 = '''rule "big_leak" when hazard created as h if h.title == "big" then update record set risk_level = "major" end'''
+V2 = '''rule "big_leak" when hazard created as h if h.title == "huge" then update record set risk_level = "major" end'''
+
+
+def test_publishing_a_new_version_takes_effect_on_the_next_event(plant: Plant) -> None:
+    plant.publish_rules(V1, key="leaks")
+    area = plant.create("area", name="A")
+    first = plant.create("hazard", title="big", area=area, category="x")
+    plant.publish_rules(V2, key="leaks")
+    second = plant.create("hazard", title="big", area=area, category="x")
+    third = plant.create("hazard", title="huge", area=area, category="x")
+    assert [plant.read("hazard", i)["risk_level"] for i in (first, second, third)] == ["major", "general", "major"]
+    assert [(f.record_id, f.version) for f in plant.firings("big_leak")] == [(first, 1), (third, 2)]
+
+
+def test_an_evaluation_in_flight_finishes_on_the_book_it_started_with(plant: Plant) -> None:
+    plant.publish_rules(V1, key="leaks")
+    area = plant.create("area", name="A")
+    with plant.site.session() as session:
+        old_book = rules_runtime.load_book(session)
+    done = threading.Event()
+
+    def publish_v2() -> None:
+        with plant.site.session() as session:
+            rules_runtime.publish(session, plant.site, ADMIN, "leaks", V2)
+        done.set()
+
+    worker = threading.Thread(target=publish_v2)
+    worker.start()
+    worker.join(30)
+    assert done.is_set()
+    with plant.site.session() as session:
+        new_book = rules_runtime.load_book(session)
+    assert old_book.by_name["big_leak"].version == 1 and new_book.by_name["big_leak"].version == 2
+    assert old_book.by_name["big_leak"].condition.text == 'h.title == "big"'  # unchanged by the publish
+    plant.create("hazard", title="huge", area=area, category="x")
+    assert [f.version for f in plant.firings("big_leak")] == [2]
+
+
+def test_a_broken_rule_set_is_refused_and_the_old_version_stays_in_effect(plant: Plant) -> None:
+    import pytest
+
+    from engine.errors import InvalidInput
+
+    plant.publish_rules(V1, key="leaks")
+    with pytest.raises(InvalidInput), plant.site.session() as session:
+        rules_runtime.publish(session, plant.site, ADMIN, "leaks", V1.replace("h.title", "h.titel"))
+    area = plant.create("area", name="A")
+    plant.create("hazard", title="big", area=area, category="x")
+    assert [f.version for f in plant.firings("big_leak")] == [1]

@@ -11,6 +11,9 @@ import engine
 from engine.api import errors
 from engine.api.routers import (
     audit,
+    dashboard_sharing,
+    dashboards,
+    datasets,
     files,
     flows,
     forms,
@@ -18,8 +21,10 @@ from engine.api.routers import (
     notifications,
     org,
     packs,
+    prints,
     records,
     rules,
+    static,
     system,
     tasks,
 )
@@ -28,7 +33,8 @@ from engine.runtime.bootstrap import prepare_site
 from engine.runtime.site import Site
 
 ROUTERS = [system.router, org.router, audit.router, ingest.router, notifications.router, packs.router,
-           flows.router, tasks.router, forms.router, records.router, files.router, rules.router]
+           flows.router, tasks.router, forms.router, records.router, files.router, rules.router,
+           dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router]
 
 DESCRIPTION = """
 SafeFlow's REST API. Log in at `/api/v1/auth/token` (OAuth2 password flow) and send

@@ -114,6 +114,8 @@ class DatasetQuery:
         self.used: set[str] = set()
         self.problems: list[Problem] = []
         self.period: periods.Period | None = None
+        # Listing the rows (drill-down) rather than aggregating: the current period only.
+        self.listing = False
 
     # --- pieces -----------------------------------------------------------------------------
 
@@ -146,7 +148,7 @@ class DatasetQuery:
                 raise InvalidInput("reports.invalid", problems=[Problem(
                     "reports.not_a_date", {"field": date_key}, path=f"{path}.date_field")])
             scan = self.period
-            if self._flat_compare():
+            if self._flat_compare() and not self.listing:
                 scan = periods.Period(self.period.previous().start, self.period.end)
             out.append(in_period(date_col, scan, self.ctx.tz))
         return out

@@ -35,7 +35,7 @@ def _names(session: Session, model: Any, ids: Iterable[int]) -> dict[int, str]:
     wanted = {i for i in ids if isinstance(i, int)}
     if not wanted:
         return {}
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(wanted))).tuples().all())
+    return {row[0]: row[1] for row in session.execute(select(model.id, model.name).where(model.id.in_(wanted)))}
 
 
 def _data_urls(session: Session, files_dir: Path, ids: Iterable[int]) -> dict[int, str]:

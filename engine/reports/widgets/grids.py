@@ -14,7 +14,10 @@ from engine.forms.fieldtypes.base import Key
 from engine.reports.result import DatasetResult, ResultColumn
 from engine.reports.widgets.base import RenderContext, WidgetBase, measure_title, register, series_of
 
-HEAT = "YlOrRd"
+# Light for few, dark for many (Plotly's named "YlOrRd" and "Greens" run the other way).
+HEAT = [[0.0, "#ffffb2"], [0.25, "#fecc5c"], [0.5, "#fd8d3c"], [0.75, "#f03b20"], [1.0, "#bd0026"]]
+GREENS = [[0.0, "#edf8e9"], [0.5, "#74c476"], [1.0, "#006d2c"]]
+ColorScale = str | list[tuple[float, str]]
 _ADDITIVE = ("count", "sum")
 
 
@@ -26,7 +29,8 @@ class HeatMap(WidgetBase):
     x: Key = Field(description="Dimension across")
     y: Key = Field(description="Dimension down")
     value: Key = Field(description="The measure")
-    colorscale: str = Field(default=HEAT, description="A Plotly colour scale name")
+    colorscale: ColorScale = Field(default_factory=lambda: [tuple(x) for x in HEAT],
+                                   description="A Plotly colour scale: a name or [[0, colour], …, [1, colour]]")
 
     def references(self) -> list[tuple[str, str, str]]:
         return [("x", self.x, "dimension"), ("y", self.y, "dimension"), ("value", self.value, "measure")]
@@ -52,7 +56,8 @@ class CalendarHeatMap(WidgetBase):
     type: Literal["calendar"]
     date: Key = Field(description="A dimension bucketed by day")
     value: Key = Field(description="The measure")
-    colorscale: str = Field(default="Greens")
+    colorscale: ColorScale = Field(default_factory=lambda: [tuple(x) for x in GREENS],
+                                   description="A Plotly colour scale: a name or [[0, colour], …, [1, colour]]")
 
     def references(self) -> list[tuple[str, str, str]]:
         return [("date", self.date, "dimension"), ("value", self.value, "measure")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,15 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from engine import i18n
+from engine.errors import NotFound
 from engine.reports.chromium import print_pdf, render_figures
 from engine.reports.dashboard import Dashboard
-from engine.reports.render import WidgetOutput
+from engine.reports.render import DashboardRun, WidgetOutput
 from engine.reports.result import DatasetResult
 
 COLUMN_PX, ROW_PX, TITLE_PX = 100, 80, 70
+MEDIA = {"png": "image/png", "pdf": "application/pdf",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _BAD_SHEET = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
@@ -169,6 +173,31 @@ h1 {{ font-size: 18pt; margin: 0 0 2mm 0; }} p.sub {{ color: #555; margin: 0 0 4
 <body><h1>{html.escape(i18n.localized(dashboard.title, locale))}</h1><p class="sub">{html.escape(subtitle)}</p>
 <div class="grid">{"".join(cells)}</div></body></html>"""
     return print_pdf(page)
+
+
+def export_run(run: DashboardRun, fmt: str, widget_id: str | None = None) -> tuple[bytes, str]:
+    """A dashboard run exported as `fmt` (pdf, png, xlsx), whole or one widget; and a file name."""
+    d = run.dashboard
+    if widget_id is not None:
+        widget = d.widget(widget_id)
+        if widget is None:
+            raise NotFound(what=f"widget {widget_id}")
+        outputs = [run.widget(widget)]
+    else:
+        outputs = run.all()
+    local = run.now.astimezone(run.tz)
+    name = f"{d.key}{'-' + widget_id if widget_id else ''}-{local.strftime('%Y%m%d-%H%M')}.{fmt}"
+    applied = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in run.values.items()}
+    shown = ("  " + json.dumps(applied, ensure_ascii=False)) if applied else ""
+    subtitle = i18n.message("reports.export.subtitle", run.locale, when=local.strftime("%Y-%m-%d %H:%M"),
+                            filters=shown)
+    if fmt == "xlsx":
+        return xlsx(outputs, d, run.locale, generated=run.now, filters=applied), name
+    if widget_id is not None:
+        return widget_image(outputs[0], d, run.locale, fmt), name
+    if fmt == "png":
+        return dashboard_png(outputs, d, run.locale, subtitle), name
+    return dashboard_pdf(outputs, d, run.locale, subtitle), name
 
 
 i18n.register_messages(

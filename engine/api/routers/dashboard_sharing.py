@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from engine.api.deps import (
     AdminDep,
@@ -23,9 +24,10 @@ from engine.api.errors import ERRORS
 from engine.api.routers.dashboards import DashboardOut, FiltersQuery, dashboard_out, dashboard_run, parse_filters
 from engine.reports.catalog import DashboardCatalog
 from engine.reports.render import parse_filter_values
+from engine.reports.schedules import ScheduleSpec, cancel_schedule, create_schedule
 from engine.reports.sharing import create_share, open_share, revoke_share, role_defaults, set_role_default, shares
 from engine.store.access import Access
-from engine.store.models.reports import ShareLink
+from engine.store.models.reports import ReportSchedule, ShareLink
 
 router = APIRouter(prefix="/api/v1", tags=["dashboards"], responses=ERRORS)
 CanShare = Annotated[Access, Depends(require("report", "export", key_param="key"))]
@@ -117,3 +119,49 @@ def put_role_default(role: str, body: RoleDefaultIn, session: SessionDep, admin:
         DashboardCatalog(session).current(body.dashboard)
     set_role_default(session, admin.actor, role, body.dashboard, body.priority)
     return [RoleDefaultOut(role=r, dashboard=d, priority=p) for r, d, p in role_defaults(session)]
+
+
+class ScheduleOut(BaseModel):
+    id: int
+    dashboard: str
+    format: str
+    recipients: list[dict[str, Any]]
+    cadence: str
+    weekday: int | None
+    day: int | None
+    time: str
+    filters: dict[str, Any] | None
+    locale: str
+    active: bool
+    next_at: datetime | None
+    last_sent_at: datetime | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: ReportSchedule) -> ScheduleOut:
+        return cls.model_validate(row, from_attributes=True)
+
+
+@router.post("/dashboards/{key}/schedules", response_model=ScheduleOut, status_code=201,
+             summary="E-mail the dashboard's export on a schedule (e.g. every Monday 08:00)")
+def schedule(key: str, body: ScheduleSpec, session: SessionDep, site: SiteDep, principal: PrincipalDep,
+             _access: CanShare) -> ScheduleOut:
+    row = create_schedule(session, principal, key, body, now=site.clock.now(), tz=site.settings.tz,
+                          timers=site.timers(session))
+    return ScheduleOut.of(row)
+
+
+@router.get("/dashboards/{key}/schedules", response_model=list[ScheduleOut], summary="The dashboard's schedules")
+def list_schedules(key: str, session: SessionDep, _access: CanShare) -> list[ScheduleOut]:
+    rows = session.execute(select(ReportSchedule).where(ReportSchedule.dashboard == key)
+                           .order_by(ReportSchedule.id)).scalars()
+    return [ScheduleOut.of(r) for r in rows]
+
+
+@router.delete("/dashboards/{key}/schedules/{schedule_id}", response_model=ScheduleOut,
+               summary="Stop a scheduled delivery")
+def unschedule(key: str, schedule_id: int, session: SessionDep, site: SiteDep, principal: PrincipalDep,
+               _access: CanShare) -> ScheduleOut:
+    cancel_schedule(session, principal, key, schedule_id, site.timers(session))
+    row = session.get(ReportSchedule, schedule_id)
+    return ScheduleOut.of(row)

@@ -19,7 +19,7 @@ from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.reports import Viewer
 from engine.reports.catalog import DashboardCatalog
 from engine.reports.drill import drill
-from engine.reports.exports import dashboard_pdf, dashboard_png, widget_image, xlsx
+from engine.reports.exports import MEDIA, export_run
 from engine.reports.render import DashboardRun, WidgetOutput, file_images
 from engine.reports.sharing import default_for
 from engine.runtime.site import Site
@@ -29,8 +29,6 @@ router = APIRouter(prefix="/api/v1/dashboards", tags=["dashboards"], responses=E
 CanRead = Annotated[Access, Depends(require("report", "read", key_param="key"))]
 CanDesign = Annotated[Access, Depends(require("report", "design", key_param="key"))]
 CanExport = Annotated[Access, Depends(require("report", "export", key_param="key"))]
-MEDIA = {"png": "image/png", "pdf": "application/pdf",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class DashboardSummary(BaseModel):
@@ -197,24 +195,6 @@ def drill_widget(key: str, widget_id: str, body: DrillIn, session: SessionDep, s
     return DrillOut(**page.__dict__)
 
 
-def export_bytes(run: DashboardRun, fmt: str, widget_id: str | None) -> tuple[bytes, str]:
-    """The export and its file name."""
-    d = run.dashboard
-    outputs = [run.widget(_widget(run, widget_id))] if widget_id is not None else run.all()
-    stamp = run.now.astimezone(run.tz).strftime("%Y%m%d-%H%M")
-    name = f"{d.key}{'-' + widget_id if widget_id else ''}-{stamp}.{fmt}"
-    applied = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in run.values.items()}
-    subtitle = i18n.message("reports.export.subtitle", run.locale, when=run.now.astimezone(run.tz).strftime(
-        "%Y-%m-%d %H:%M"), filters=("  " + json.dumps(applied, ensure_ascii=False)) if applied else "")
-    if fmt == "xlsx":
-        return xlsx(outputs, d, run.locale, generated=run.now, filters=applied), name
-    if widget_id is not None:
-        return widget_image(outputs[0], d, run.locale, fmt), name
-    if fmt == "png":
-        return dashboard_png(outputs, d, run.locale, subtitle), name
-    return dashboard_pdf(outputs, d, run.locale, subtitle), name
-
-
 @router.get("/{key}/export", summary="Export the dashboard (PDF, PNG) or widget data (xlsx)",
             responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "The file"},
                        503: {"description": "Chromium is not installed (PNG/PDF)"}})
@@ -223,7 +203,7 @@ def export_dashboard(key: str, session: SessionDep, site: SiteDep, principal: Pr
                      widget: str | None = Query(default=None, description="Only this widget"),
                      filters: FiltersQuery = None) -> Response:
     run, _ = dashboard_run(site, session, key, Viewer(principal), locale, parse_filters(filters))
-    content, name = export_bytes(run, format, widget)
+    content, name = export_run(run, format, widget)
     return Response(content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

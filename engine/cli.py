@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import check, forms, packs, rules, system, worker
+from engine.commands import check, forms, packs, reports, rules, system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -18,6 +18,7 @@ app.add_typer(packs.app, name="pack")
 app.command("check")(check.check)
 app.add_typer(forms.form_app, name="form")
 app.add_typer(rules.app, name="rules")
+app.add_typer(reports.report_app, name="report")
 
 
 def main() -> None:

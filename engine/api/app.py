@@ -15,6 +15,7 @@ from engine.api.routers import (
     dashboards,
     datasets,
     files,
+    flow_analytics,
     flows,
     forms,
     ingest,
@@ -34,7 +35,8 @@ from engine.runtime.site import Site
 
 ROUTERS = [system.router, org.router, audit.router, ingest.router, notifications.router, packs.router,
            flows.router, tasks.router, forms.router, records.router, files.router, rules.router,
-           dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router]
+           dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router,
+           flow_analytics.router]
 
 DESCRIPTION = """
 SafeFlow's REST API. Log in at `/api/v1/auth/token` (OAuth2 password flow) and send

@@ -118,7 +118,8 @@ class Measure(_Strict):
 
     key: Key = Field(description="Name of the result column")
     agg: Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "percentile"]
-    field: FieldPath | None = Field(default=None, description="The field aggregated (not for count and rate)")
+    field: FieldPath | None = Field(
+        default=None, description="The field aggregated (not for count; for rate: count its distinct values)")
     duration: DurationSpec | None = Field(default=None, description="Aggregate a duration instead of a field")
     where: Expression | None = Field(
         default=None, description="Only rows where this is true count (for rate: the numerator)")
@@ -137,8 +138,10 @@ class Measure(_Strict):
         valued = self.field is not None or self.duration is not None
         if self.field is not None and self.duration is not None:
             raise ValueError("give either field or duration, not both")
-        if self.agg in ("count", "rate") and valued:
-            raise ValueError(f"{self.agg} counts rows; it takes no field")
+        if self.agg == "count" and valued:
+            raise ValueError("count counts rows; it takes no field (count_distinct counts a field's values)")
+        if self.agg == "rate" and self.duration is not None:
+            raise ValueError("a rate counts rows, or distinct values of a field; not durations")
         if self.agg not in ("count", "rate") and not valued:
             raise ValueError(f"{self.agg} needs a field or a duration")
         if self.agg == "count_distinct" and self.duration is not None:

@@ -144,7 +144,9 @@ class Max(Aggregate):
 
 @register
 class Rate(Aggregate):
-    """count(rows where `where`) / count(rows where `of`, default all), times `scale`."""
+    """count(rows where `where`) / count(rows where `of`, default all), times `scale`; with a
+    `field`, distinct values are counted instead of rows (the share of flow instances that were
+    rejected at least once, not of their tasks)."""
 
     name = "rate"
     result_kind = "number"
@@ -152,11 +154,14 @@ class Rate(Aggregate):
     def row(self, m, prefix, value, conds, partition, fn):  # type: ignore[no-untyped-def]
         numerator = conds.both(conds.base, conds.of, conds.where)
         denominator = conds.both(conds.base, conds.of)
-        return RowInputs({f"{prefix}_num": _when(numerator, literal(1)),
-                          f"{prefix}_den": _when(denominator, literal(1))})
+        counted = value if value is not None else literal(1)
+        return RowInputs({f"{prefix}_num": _when(numerator, counted), f"{prefix}_den": _when(denominator, counted)})
 
     def group(self, m, prefix, c, fn):  # type: ignore[no-untyped-def]
-        return fn.ratio(func.count(c[f"{prefix}_num"]), func.count(c[f"{prefix}_den"]))
+        num, den = c[f"{prefix}_num"], c[f"{prefix}_den"]
+        if m.field is not None:
+            return fn.ratio(func.count(num.distinct()), func.count(den.distinct()))
+        return fn.ratio(func.count(num), func.count(den))
 
 
 @register

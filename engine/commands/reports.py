@@ -43,14 +43,14 @@ register_checker("dashboard", _check_dashboard)
 @report_app.command("publish")
 def publish(files: Annotated[list[Path], typer.Argument(help="Dashboard definitions (.json)")]) -> None:
     """Check each dashboard against the site's forms and publish it (a new version if changed)."""
-    from engine.reports.catalog import DashboardCatalog
+    from engine.runtime.reports import publish_dashboard
 
     site = open_site()
     for file in files:
         try:
             with site.session() as session:
                 text = file.read_text(encoding="utf-8-sig")
-                published = DashboardCatalog(session).publish(CLI, text)
+                published = publish_dashboard(session, site, CLI, text)
         except SafeFlowError as exc:
             if isinstance(exc, InvalidInput):
                 exc.problems = [p.located(file=str(file)) for p in exc.problems]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,12 +75,19 @@ class DashboardCatalog:
         return dashboard, [p for p in problems if p.severity == "warning"]
 
     def publish(self, actor: Actor, body: Any, *, key: str | None = None, pack: str | None = None,
-                note: str | None = None) -> PublishedDashboard:
+                note: str | None = None, tz: ZoneInfo | None = None, now: datetime | None = None
+                ) -> PublishedDashboard:
+        """Check and publish; with the site's `tz` and `now`, also create the indexes and rollups
+        its widgets need (engine.reports.rollups.accelerate)."""
         dashboard, warnings = self.check(body)
         if key is not None and dashboard.key != key:
             raise InvalidInput("reports.invalid", problems=[
                 Problem("reports.key_mismatch", {"key": dashboard.key, "expected": key}, path="key")])
         published: Published = self.repo.publish(actor, KIND, dashboard.key, dashboard.body(), pack=pack, note=note)
+        if tz is not None and now is not None:
+            from engine.reports.rollups import accelerate
+
+            accelerate(self.session, [w.dataset for w in dashboard.widgets if w.dataset], tz.key, now)
         return PublishedDashboard(dashboard, published.version, warnings)
 
 

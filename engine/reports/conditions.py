@@ -31,7 +31,9 @@ VIEWER_TYPE = {"id": "integer", "department_id": "integer", "username": "text"}
 
 
 def source_schema(view: SourceView) -> Schema:
-    return Schema(fields={k: parse_type(c.kind) for k, c in view.columns.items()}, name=_SOURCE_NAME)
+    # A rollup's month is text to expressions (rollups never serve filters on the date).
+    return Schema(fields={k: parse_type("text" if c.kind == "month" else c.kind) for k, c in view.columns.items()},
+                  name=_SOURCE_NAME)
 
 
 def outer_schema() -> Schema:
@@ -82,6 +84,8 @@ def in_period(column: SourceColumn, period: Period, tz: ZoneInfo) -> ColumnEleme
     it serves the range)."""
     if column.kind == "date":
         return and_(column.sql >= period.start.isoformat(), column.sql < period.end.isoformat())
+    if column.kind == "month":  # a rollup's local month; periods over rollups are whole months
+        return and_(column.sql >= period.start.strftime("%Y-%m"), column.sql < period.end.strftime("%Y-%m"))
     start, end = period.instants(tz)
     if column.native:
         return and_(column.sql >= start, column.sql < end)

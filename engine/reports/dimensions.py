@@ -61,7 +61,7 @@ def plan_dimension(query: DatasetQuery, d: Dimension, i: int) -> DimensionPlan:
     col = query.column(d.field, f"{path}.field")
     full_path = f"{query.ctx.path}.{path}"
     if d.bucket:
-        if col.kind not in TEMPORAL:
+        if col.kind not in TEMPORAL and not (col.kind == "month" and d.bucket in ("month", "quarter", "year")):
             raise InvalidInput("reports.invalid", problems=[Problem(
                 "reports.bucket_not_date", {"field": d.field, "kind": col.kind}, path=f"{full_path}.bucket")])
         return DimensionPlan(d, col, query.fn.bucket(col.sql, col.kind, d.bucket, col.native))

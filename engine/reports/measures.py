@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.reports.dataset import Measure
@@ -66,6 +66,18 @@ class Aggregate:
     def group(self, m: Measure, prefix: str, c: Any, fn: SqlFunctions) -> ColumnElement[Any]:
         raise NotImplementedError
 
+    # Over a rollup (rows standing for `weight` records; fields as (sum, count) pairs). Only the
+    # aggregates that add up implement these; the others always read the records.
+    weighted: ClassVar[bool] = False
+
+    def row_weighted(self, m: Measure, prefix: str, value: Any, conds: Conditions,
+                     weight: ColumnElement[Any]) -> RowInputs:
+        raise NotImplementedError
+
+    def group_weighted(self, m: Measure, prefix: str, c: Any, fn: SqlFunctions, kind: str | None
+                       ) -> ColumnElement[Any]:
+        raise NotImplementedError
+
     def kind(self, value_kind: str | None) -> str:
         return self.result_kind or value_kind or "number"
 
@@ -95,6 +107,14 @@ class Count(Aggregate):
     def group(self, m, prefix, c, fn):  # type: ignore[no-untyped-def]
         return func.count(c[prefix]) if prefix in c else func.count()
 
+    weighted = True
+
+    def row_weighted(self, m, prefix, value, conds, weight):  # type: ignore[no-untyped-def]
+        return RowInputs({prefix: _when(conds.rows, weight)})
+
+    def group_weighted(self, m, prefix, c, fn, kind):  # type: ignore[no-untyped-def]
+        return func.coalesce(func.sum(c[prefix]), 0)
+
 
 @register
 class CountDistinct(Aggregate):
@@ -113,6 +133,16 @@ class Sum(Aggregate):
     def group(self, m, prefix, c, fn):  # type: ignore[no-untyped-def]
         return func.sum(c[prefix])
 
+    weighted = True
+
+    def row_weighted(self, m, prefix, value, conds, weight):  # type: ignore[no-untyped-def]
+        total, present = value
+        return RowInputs({prefix: _when(conds.rows, total), f"{prefix}_c": _when(conds.rows, present)})
+
+    def group_weighted(self, m, prefix, c, fn, kind):  # type: ignore[no-untyped-def]
+        total = case((func.sum(c[f"{prefix}_c"]) > 0, func.sum(c[prefix])))
+        return cast(total, BigInteger) if kind == "integer" else total
+
 
 @register
 class Avg(Aggregate):
@@ -122,6 +152,15 @@ class Avg(Aggregate):
 
     def group(self, m, prefix, c, fn):  # type: ignore[no-untyped-def]
         return cast(func.avg(c[prefix]), Float)
+
+    weighted = True
+
+    def row_weighted(self, m, prefix, value, conds, weight):  # type: ignore[no-untyped-def]
+        total, present = value
+        return RowInputs({prefix: _when(conds.rows, total), f"{prefix}_c": _when(conds.rows, present)})
+
+    def group_weighted(self, m, prefix, c, fn, kind):  # type: ignore[no-untyped-def]
+        return fn.ratio(func.sum(c[prefix]), func.sum(c[f"{prefix}_c"]))
 
 
 @register
@@ -162,6 +201,16 @@ class Rate(Aggregate):
         if m.field is not None:
             return fn.ratio(func.count(num.distinct()), func.count(den.distinct()))
         return fn.ratio(func.count(num), func.count(den))
+
+    weighted = True
+
+    def row_weighted(self, m, prefix, value, conds, weight):  # type: ignore[no-untyped-def]
+        numerator = conds.both(conds.base, conds.of, conds.where)
+        denominator = conds.both(conds.base, conds.of)
+        return RowInputs({f"{prefix}_num": _when(numerator, weight), f"{prefix}_den": _when(denominator, weight)})
+
+    def group_weighted(self, m, prefix, c, fn, kind):  # type: ignore[no-untyped-def]
+        return fn.ratio(func.sum(c[f"{prefix}_num"]), func.sum(c[f"{prefix}_den"]))
 
 
 @register

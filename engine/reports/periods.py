@@ -50,7 +50,11 @@ def resolve(spec: str | DateRange | None, today: date) -> Period | None:
     if spec is None:
         return None
     if isinstance(spec, DateRange):
-        return Period(spec.from_, spec.to + timedelta(days=1))
+        end = spec.to + timedelta(days=1)
+        if spec.from_.day == 1 and end.day == 1:  # whole months: the previous period is whole months too
+            months = (end.year - spec.from_.year) * 12 + end.month - spec.from_.month
+            return Period(spec.from_, end, months)
+        return Period(spec.from_, end)
     month = date(today.year, today.month, 1)
     monday = today - timedelta(days=today.weekday())
     table: dict[str, Period] = {

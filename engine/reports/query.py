@@ -144,7 +144,7 @@ class DatasetQuery:
                 out.append(found)
         if self.period is not None:
             date_col = self.column(date_key, "date_field")
-            if date_col.kind not in ("date", "datetime"):
+            if date_col.kind not in ("date", "datetime", "month"):
                 raise InvalidInput("reports.invalid", problems=[Problem(
                     "reports.not_a_date", {"field": date_key}, path=f"{path}.date_field")])
             scan = self.period
@@ -191,6 +191,10 @@ class DatasetQuery:
             return duration_value(self.fn, start, end, m.duration.unit), "number"
         if m.field is None:
             return None, None
+        if self.view.weight is not None and m.field in self.view.sums:
+            self.used.add(m.field)
+            total, present, kind = self.view.sums[m.field]
+            return (total, present), kind  # type: ignore[return-value]
         col = self.column(m.field, f"{path}.field")
         if agg.value_kinds is not None and col.kind not in agg.value_kinds:
             self.problems.append(Problem("reports.measure_kind", {"agg": m.agg, "field": m.field, "kind": col.kind},
@@ -234,11 +238,16 @@ class DatasetQuery:
             value, value_kind = found
             agg = aggregate(m.agg)
             kinds[m.key] = agg.kind(value_kind)
+            kinds[f"{m.key}__value"] = value_kind or ""
             runs = [(f"m{i}", current, m.key)]
             if m.compare and flat_compare:
                 runs.append((f"m{i}p", previous, f"{m.key}__previous"))
             for prefix, base, name in runs:
-                l1.update(agg.row(m, prefix, value, Conditions(base, where, of), partition, self.fn).columns)
+                conds = Conditions(base, where, of)
+                if self.view.weight is not None:
+                    l1.update(agg.row_weighted(m, prefix, value, conds, self.view.weight).columns)
+                else:
+                    l1.update(agg.row(m, prefix, value, conds, partition, self.fn).columns)
                 groups.append((prefix, m, name))
         self.used |= self.conditions.used
         hidden = sorted(self.used & self.hidden)
@@ -255,7 +264,10 @@ class DatasetQuery:
         c = l1q.c
         l2_cols = [c[f"d{i}"].label(f"d{i}") for i in range(len(dims))]
         for prefix, m, name in groups:
-            expr = aggregate(m.agg).group(m, prefix, c, self.fn)
+            if self.view.weight is not None:
+                expr = aggregate(m.agg).group_weighted(m, prefix, c, self.fn, kinds.get(f"{m.key}__value"))
+            else:
+                expr = aggregate(m.agg).group(m, prefix, c, self.fn)
             if m.scale != 1:
                 expr = expr * m.scale
             l2_cols.append(expr.label(name))
@@ -320,9 +332,20 @@ def _lag(value: Any, partition: list[Any], order: Any) -> Any:
     return func.lag(value).over(partition_by=partition or None, order_by=order)
 
 
+def _rollup(session: Session, dataset: Dataset, ctx: QueryContext) -> SourceView | None:
+    """The dataset's rollup when one can answer it exactly (see engine.reports.rollups)."""
+    if dataset.source.kind != "records":
+        return None
+    from engine.forms.catalog import FormCatalog
+    from engine.reports.rollups import rollup_view
+
+    definition = FormCatalog(session).definition(dataset.source.form or "")
+    return rollup_view(session, dataset, ctx, definition) if definition is not None else None
+
+
 def run_dataset(session: Session, dataset: Dataset, ctx: QueryContext, *, with_sql: bool = False) -> DatasetResult:
     """Compile and run one dataset: one SQL statement, its groups as typed rows."""
-    builder = DatasetQuery(session, dataset, ctx)
+    builder = DatasetQuery(session, dataset, ctx, view=_rollup(session, dataset, ctx))
     statement, columns, label_cols = builder.build()
     rows = session.execute(statement).all()
     names = list(rows[0]._fields) if rows else [c.key for c in columns] + list(label_cols)
@@ -336,4 +359,5 @@ def run_dataset(session: Session, dataset: Dataset, ctx: QueryContext, *, with_s
         out_rows.append([plain_number(row[i]) for i in keep])
     sql = str(statement.compile(session.get_bind())) if with_sql else None
     period = builder.period.to_dict() if builder.period else None
-    return DatasetResult(columns=columns, rows=out_rows, period=period, sql=sql)
+    served = "rollup" if builder.view.weight is not None else "records"
+    return DatasetResult(columns=columns, rows=out_rows, period=period, sql=sql, served_by=served)

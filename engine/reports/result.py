@@ -61,6 +61,8 @@ class DatasetResult:
     rows: list[list[Any]]
     period: dict[str, str] | None = None
     sql: str | None = None
+    # "records", or "rollup" when a pre-aggregated rollup answered (engine.reports.rollups).
+    served_by: str = "records"
 
     def column(self, key: str) -> ResultColumn:
         for col in self.columns:

@@ -62,6 +62,10 @@ class SourceView:
     # Hidden fields of the viewer's grant (records): using one in a dataset is refused.
     hidden: frozenset[str] = frozenset()
     title: Label = field(default_factory=dict)
+    # A pre-aggregated source (a rollup): each row stands for `weight` records, and a numeric
+    # field is summed as (sum, count of values) columns instead of being a column.
+    weight: ColumnElement[Any] | None = None
+    sums: dict[str, tuple[ColumnElement[Any], ColumnElement[Any], str]] = field(default_factory=dict)
 
     def column(self, key: str, path: str) -> SourceColumn:
         found = self.columns.get(key)

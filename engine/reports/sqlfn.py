@@ -53,6 +53,8 @@ class SqlFunctions:
         return func.datetime(value, self._offset_modifier())
 
     def bucket(self, value: ColumnElement[Any], kind: str, unit: str, native: bool) -> ColumnElement[str]:
+        if kind == "month":
+            return self.month_bucket(value, unit)
         local = self.local(value, kind, native)
         if self.postgres:
             if unit == "week":
@@ -64,6 +66,18 @@ class SqlFunctions:
             month = cast(func.strftime("%m", local), Integer)
             return func.strftime("%Y", local) + "-Q" + cast(cast((month + 2) / 3, Integer), String)
         return func.strftime(_SQLITE_FORMATS[unit], local)
+
+    @staticmethod
+    def month_bucket(month: ColumnElement[str], unit: str) -> ColumnElement[str]:
+        """A local "YYYY-MM" (a rollup's month) as a month, quarter or year bucket."""
+        if unit == "month":
+            return month
+        if unit == "year":
+            return func.substr(month, 1, 4)
+        if unit == "quarter":
+            number = cast(func.substr(month, 6, 2), Integer)
+            return func.substr(month, 1, 4) + "-Q" + cast(cast((number + 2) / 3, Integer), String)
+        raise ValueError(f"a month cannot be bucketed by {unit}")
 
     def previous_bucket(self, label: ColumnElement[str], unit: str) -> ColumnElement[str]:
         """The label of the bucket before `label` (for period-over-period on a time axis)."""

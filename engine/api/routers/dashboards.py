@@ -22,6 +22,7 @@ from engine.reports.drill import drill
 from engine.reports.exports import MEDIA, export_run
 from engine.reports.render import DashboardRun, WidgetOutput, file_images
 from engine.reports.sharing import default_for
+from engine.runtime import reports as report_runtime
 from engine.runtime.site import Site
 from engine.store.access import Access, authorize
 
@@ -146,10 +147,10 @@ def my_default(session: SessionDep, principal: PrincipalDep, locale: LocaleDep,
 
 
 @router.put("/{key}", response_model=PublishOut, summary="Publish a dashboard definition (checked first)")
-def publish_dashboard(key: str, session: SessionDep, principal: PrincipalDep, _access: CanDesign,
+def publish_dashboard(key: str, session: SessionDep, site: SiteDep, principal: PrincipalDep, _access: CanDesign,
                       locale: LocaleDep, body: dict[str, Any] = Body(description="The dashboard definition")
                       ) -> PublishOut:
-    published = DashboardCatalog(session).publish(principal.actor, body, key=key)
+    published = report_runtime.publish_dashboard(session, site, principal.actor, body, key=key)
     return PublishOut(key=key, version=published.version,
                       warnings=[ProblemBody(**p.to_dict(locale)) for p in published.warnings])
 

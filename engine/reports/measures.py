@@ -220,15 +220,16 @@ class Percentile(Aggregate):
     result_kind = "number"
 
     def row(self, m, prefix, value, conds, partition, fn):  # type: ignore[no-untyped-def]
-        x = _when(conds.rows, value)
+        return RowInputs({prefix: _when(conds.rows, value)})
+
+    def windows(self, prefix: str, c: Any, partition: list[Any], fn: SqlFunctions) -> dict[str, Any]:
+        """SQLite: each value's rank in its group and the group's count of values, over the
+        row values computed once in the level below (JSON is not re-read for every window)."""
         if fn.postgres:
-            return RowInputs({prefix: x})
-        order = [x.is_(None), x]
-        return RowInputs({
-            prefix: x,
-            f"{prefix}_rn": func.row_number().over(partition_by=partition or None, order_by=order),
-            f"{prefix}_n": func.count(x).over(partition_by=partition or None),
-        })
+            return {}
+        x = c[prefix]
+        return {f"{prefix}_rn": func.row_number().over(partition_by=partition or None, order_by=[x.is_(None), x]),
+                f"{prefix}_n": func.count(x).over(partition_by=partition or None)}
 
     def group(self, m, prefix, c, fn):  # type: ignore[no-untyped-def]
         p = float(m.p or 0.5)

@@ -15,7 +15,7 @@ Nothing is aggregated in Python: the rows that come back are the groups.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,12 +77,6 @@ class QueryContext:
     viewer: Viewer = SYSTEM
     filters: Sequence[RowFilter] = ()
     path: str = "dataset"
-
-
-@dataclass
-class _Measures:
-    columns: dict[str, ColumnElement[Any]] = field(default_factory=dict)
-    groups: list[tuple[str, Any]] = field(default_factory=list)  # (label, builder(c))
 
 
 def _scope(viewer: Viewer, view: SourceView, session: Session) -> tuple[str, frozenset[str]]:
@@ -216,7 +210,7 @@ class DatasetQuery:
         conditions = self.where()
         planned = [self._try(plan_dimension, self, d, i) for i, d in enumerate(ds.dimensions)]
         dims: list[DimensionPlan] = [d for d in planned if d is not None]
-        partition = [d.expr for d in dims]
+        partition = [d.expr for d in dims]  # row-level aggregates may need the group's expressions
         flat_compare = self._flat_compare()
         if any(m.compare for m in ds.measures) and self.period is None and flat_compare:
             self.problems.append(Problem("reports.compare_needs_range", path=f"{self.ctx.path}.measures"))
@@ -261,6 +255,14 @@ class DatasetQuery:
             for join_target, on in d.joins:
                 inner = inner.join_from(self.view.table, join_target, on, isouter=True)
         l1q = inner.where(*conditions).subquery("rows")
+        windowed = {}
+        partition = [l1q.c[f"d{i}"] for i in range(len(dims))]
+        for prefix, m, _ in groups:
+            found = getattr(aggregate(m.agg), "windows", None)
+            if found is not None and self.view.weight is None:
+                windowed.update(found(prefix, l1q.c, partition, self.fn))
+        if windowed:
+            l1q = select(*l1q.c, *[w.label(k) for k, w in windowed.items()]).subquery("ranked")
         c = l1q.c
         l2_cols = [c[f"d{i}"].label(f"d{i}") for i in range(len(dims))]
         for prefix, m, name in groups:

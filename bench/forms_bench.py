@@ -33,25 +33,25 @@ from typing import Annotated, Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: python bench/…
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints  # noqa: E402
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from engine.config import Settings  # noqa: E402
-from engine.events import NullSink  # noqa: E402
-from engine.forms import load_form  # noqa: E402
-from engine.forms.compiled import compile_form  # noqa: E402
-from engine.forms.publishing import publish  # noqa: E402
-from engine.forms.records import RecordService  # noqa: E402
-from engine.forms.validation import prepare  # noqa: E402
-from engine.runtime.site import Site  # noqa: E402
-from engine.store import migrate  # noqa: E402
-from engine.store.audit import Actor  # noqa: E402
-from engine.store.models import Record  # noqa: E402
+from engine.config import Settings
+from engine.events import NullSink
+from engine.forms import load_form
+from engine.forms.compiled import compile_form
+from engine.forms.publishing import publish
+from engine.forms.records import RecordService
+from engine.forms.validation import prepare
+from engine.runtime.site import Site
+from engine.store import migrate
+from engine.store.audit import Actor
+from engine.store.models import Record
 
 ACTOR = Actor.system("bench")
 ROWS = 50
 
 
-def L(zh: str, en: str) -> dict[str, str]:  # noqa: N802
+def L(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 

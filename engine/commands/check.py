@@ -1,120 +1,115 @@
-"""`safeflow check PATH…`: validate definition files and print every problem as
+"""`safeflow check PATH…`: validate definition files and template packs; print every problem as
 `file:line:column: message`.
 
-A registry keyed by definition kind: the kind is read from the file (a form's JSON has
-"fields", a flow's "nodes", a dashboard's "widgets"; rule sets are `.rules` text), and each
-engine registers the checker for its kind. Forms register here; flows, rules and reports add
-theirs with `register_checker`.
+A folder with a `pack.yaml` is checked as a pack (manifest, every definition, references to the
+packs it depends on, taken from the bundled library). Other files are checked together, so a
+flow can name a form given alongside it; the kind comes from a pack-style folder name or the
+content (a form has "fields", a flow "nodes", a dashboard "widgets"; rules are `.rules`).
+Checkers come from the one definition-kind registry (engine.runtime.definitions).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+import engine.runtime.definitions  # noqa: F401  (registers the engines' checkers)
 from engine import i18n
 from engine.commands.common import cli_locale, console, err_console
 from engine.errors import Problem
+from engine.runtime.packs.installer import check_offline
+from engine.runtime.packs.kinds import KINDS, CheckContext, DefinitionSource, kind_for
+from engine.runtime.packs.source import load_pack
 
-# (file, text, every file's parsed JSON by kind) → problems
-Checker = Callable[[Path, str, "CheckRun"], list[Problem]]
-CHECKERS: dict[str, Checker] = {}
-JSON_KINDS = (("fields", "form"), ("nodes", "flow"), ("widgets", "dashboard"))
-
-
-def register_checker(kind: str, checker: Checker) -> None:
-    CHECKERS[kind] = checker
-
-
-@dataclass
-class CheckRun:
-    """Every file of one `check` run, so a checker can resolve references between them (a
-    form's relation to another form of the same pack)."""
-
-    files: dict[Path, tuple[str | None, str, Any]]
-
-    def documents(self, kind: str) -> Iterable[tuple[Path, Any]]:
-        for path, (found, _, data) in self.files.items():
-            if found == kind and data is not None:
-                yield path, data
+SUFFIXES = {".json", ".rules", ".html"}
+JSON_MARKERS = (("fields", "form"), ("nodes", "flow"), ("widgets", "report"))
 
 
 def detect_kind(path: Path, text: str) -> tuple[str | None, Any]:
+    by_folder = kind_for(f"{path.parent.name}/{path.name}")
+    if by_folder is not None and by_folder.text:
+        return by_folder.kind, text
     if path.suffix == ".rules":
-        return "rules", None
+        return "rule", text
     try:
         data = json.loads(text)
     except ValueError:
-        return ("form" if '"fields"' in text else None), None
+        return (by_folder.kind if by_folder else ("form" if '"fields"' in text else None)), None
+    if by_folder is not None:
+        return by_folder.kind, data
     if isinstance(data, dict):
-        for marker, kind in JSON_KINDS:
+        for marker, kind in JSON_MARKERS:
             if marker in data:
                 return kind, data
     return None, data
 
 
-def _files(paths: Iterable[Path]) -> list[Path]:
-    out: list[Path] = []
+def _collect(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    packs: list[Path] = []
+    files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".rules") and p.is_file())
+        if path.is_dir() and (path / "pack.yaml").is_file():
+            packs.append(path)
+        elif path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
         else:
-            out.append(path)
-    return out
+            files.append(path)
+    return packs, files
 
 
-def check_paths(paths: Iterable[Path]) -> list[Problem]:
+def check_files(files: list[Path]) -> list[Problem]:
     problems: list[Problem] = []
-    files: dict[Path, tuple[str | None, str, Any]] = {}
-    for path in _files(paths):
+    sources: list[DefinitionSource] = []
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem("check.unreadable", {"detail": str(exc)}, file=str(path)))
             continue
-        kind, data = detect_kind(path, text)
-        files[path] = (kind, text, data)
-    run = CheckRun(files)
-    for path, (kind, text, _) in files.items():
+        kind, body = detect_kind(path, text)
         if kind is None:
             problems.append(Problem("check.unknown_kind", {}, file=str(path), severity="warning"))
-        elif kind not in CHECKERS:
-            problems.append(Problem("check.no_checker", {"kind": kind}, file=str(path), severity="warning"))
-        else:
-            problems += CHECKERS[kind](path, text, run)
+            continue
+        key = body.get("key", path.stem) if isinstance(body, dict) else path.stem
+        sources.append(DefinitionSource(kind, str(key), str(path), body, text))
+    context = CheckContext(pack={(s.kind, s.key): s.body for s in sources if s.body is not None})
+    for source in sources:
+        checker = KINDS[source.kind].checker
+        if checker is None:
+            problems.append(Problem("check.no_checker", {"kind": source.kind}, file=source.file, severity="warning"))
+            continue
+        for problem in checker(source, context):
+            # A reference to a form outside the checked files may well exist on the site: warn only.
+            if problem.code in ("form.unknown_form", "definition.unknown_form"):
+                problem = Problem(**{**problem.__dict__, "severity": "warning"})
+            problems.append(problem.located(file=source.file))
     return problems
 
 
-def _check_form(path: Path, text: str, run: CheckRun) -> list[Problem]:
-    from engine.forms import FormDefinition, check_form
-
-    siblings: dict[str, FormDefinition] = {}
-    for _, data in run.documents("form"):
-        try:
-            definition = FormDefinition.model_validate(data)
-        except ValueError:
-            continue
-        siblings.setdefault(definition.key, definition)
-    return check_form(text, str(path), resolve_form=siblings.get)[1]
-
-
-register_checker("form", _check_form)
+def check_paths(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
+    packs, files = _collect(list(paths))
+    problems = check_files(files)
+    count = len(files)
+    for root in packs:
+        source = load_pack(root)
+        count += len(source.definitions) + 1
+        problems += check_offline(source)
+    return count, problems
 
 
 def check(paths: Annotated[list[Path], typer.Argument(help="Definition files or folders (a template pack)")]) -> None:
-    """Validate definition files; print every problem as file:line:column: message."""
+    """Validate definition files and packs; print every problem as file:line:column: message."""
     locale = cli_locale()
-    problems = check_paths(paths)
+    count, problems = check_paths(paths)
     for problem in problems:
         err_console.print(problem.format(locale), markup=False, highlight=False, soft_wrap=True)
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
-    console.print(i18n.message("check.summary", locale, files=len(_files(paths)), errors=errors, warnings=warnings))
+    console.print(i18n.message("check.summary", locale, files=count, errors=errors, warnings=warnings))
     if errors:
         raise typer.Exit(1)
 

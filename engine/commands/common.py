@@ -17,7 +17,8 @@ from engine.runtime.bootstrap import wire
 from engine.runtime.site import Site
 
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a long `file:line:column: message` stays one line, so editors and greps can use it.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def cli_locale() -> str:

@@ -1,5 +1,6 @@
 """`safeflow report …`: publish dashboards from files, export a dashboard (PDF, PNG) or its data
-(xlsx); and the dashboard checker `safeflow check` uses."""
+(xlsx). Dashboards are checked by `safeflow check` through the definition-kind registry
+(engine.runtime.reports registers the checker)."""
 
 from __future__ import annotations
 
@@ -10,34 +11,12 @@ from typing import Annotated
 import typer
 
 from engine import i18n
-from engine.commands.check import CheckRun, register_checker
 from engine.commands.common import cli_locale, console, err_console, fail, open_site
 from engine.errors import InvalidInput, NotFound, Problem, SafeFlowError
 from engine.store.audit import Actor
 
 report_app = typer.Typer(help="Dashboards: publish, export (PDF, PNG, xlsx)", no_args_is_help=True)
 CLI = Actor.system("cli")
-
-
-def _check_dashboard(path: Path, text: str, run: CheckRun) -> list[Problem]:
-    """Datasets are checked against the forms among the checked files; a form that is not
-    there is a warning (the site may have it), not an error."""
-    from engine.forms.model import FormDefinition
-    from engine.reports.checking import check_dashboard
-
-    forms: dict[str, FormDefinition] = {}
-    for _, data in run.documents("form"):
-        try:
-            definition = FormDefinition.model_validate(data)
-        except ValueError:
-            continue
-        forms.setdefault(definition.key, definition)
-    _, problems = check_dashboard(text, str(path), resolve_form=forms.get)
-    return [Problem("reports.form_not_checked", p.params, file=p.file, path=p.path, line=p.line, column=p.column,
-                    severity="warning") if p.code == "reports.unknown_form" else p for p in problems]
-
-
-register_checker("dashboard", _check_dashboard)
 
 
 @report_app.command("publish")
@@ -111,9 +90,6 @@ def export(
 
 i18n.register_messages(
     {
-        "reports.form_not_checked": {"zh-CN": "表单“{form}”不在本次检查的文件中，未按表单字段检查数据集",
-                                     "en": "The form “{form}” is not among the checked files; datasets were not "
-                                           "checked against its fields"},
         "reports.bad_format": {"zh-CN": "不支持的格式“{value}”（可选 pdf、png、xlsx）",
                                "en": "“{value}” is not a format (pdf, png or xlsx)"},
     }

@@ -8,6 +8,7 @@ after the commit. Nothing here knows about HTTP, the CLI or the runtime's tick.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from engine.flows.instance_actions import apply_instance_action
 from engine.flows.lookups import MemoDirectory
 from engine.flows.model import FlowDefinition
 from engine.flows.nodes.automation import Automation, RecordingAutomation
+from engine.flows.records import RecordSync
 from engine.flows.repository import FlowCatalog, FlowStore, MemoryCatalog, MemoryFlowStore, StaleInstance
 from engine.flows.runtime import Effects, Run
 from engine.flows.state import CANCELLED, LIVE_TASK, OPEN, RUNNING, FlowInstance
@@ -43,6 +45,7 @@ class FlowEngine:
         notifier: Notifier | None = None,
         events: EventSink | None = None,
         automation: Automation | None = None,
+        records: RecordSync | None = None,
         calendar: Any = None,
         timezone: Any = None,
         schema_for: Callable[[FlowDefinition], Any] | None = None,
@@ -55,6 +58,9 @@ class FlowEngine:
         self.notifier: Notifier = notifier or RecordingNotifier()
         self.events: EventSink = events or NullSink()
         self.automation: Automation = automation or RecordingAutomation()
+        # Where an instance runs on a stored record, its data and status are written back to it
+        # in the same transaction (the server passes the form engine's record service).
+        self.records = records
         self.calendar = calendar
         self.timezone = timezone
         # The expression Schema of a flow's form (from the form engine); None = no checking.
@@ -119,7 +125,10 @@ class FlowEngine:
             try:
                 with self.store.atomic() as unit:
                     inst = self._new_instance(unit, flow, dict(data), initiator, record_id, None)
-                    effects = self._settle(unit, {inst.id: inst}, [self._started(inst, flow)])
+                    started = self._started(inst, flow)
+                    if self.records is not None and record_id is not None:
+                        self.records.sync(inst, dict(data), "", initiator)
+                    effects = self._settle(unit, {inst.id: inst}, [started])
                 self._publish(effects)
                 return inst
             except StaleInstance:
@@ -129,11 +138,11 @@ class FlowEngine:
     def act(self, task_id: str, action: act.Action) -> FlowInstance:
         """Apply a task action (approve, reject, transfer, ...) by `action.by`."""
         instance_id = _instance_of(task_id)
-        return self._step(instance_id, lambda run: act.apply_task_action(run, task_id, action))
+        return self._step(instance_id, lambda run: act.apply_task_action(run, task_id, action), action.by)
 
     def act_on_instance(self, instance_id: int, action: act.Action) -> FlowInstance:
         """Apply an instance action (withdraw, urge, comment, jump, retry, cancel)."""
-        return self._step(instance_id, lambda run: apply_instance_action(run, action))
+        return self._step(instance_id, lambda run: apply_instance_action(run, action), action.by)
 
     def on_timer(self, kind: str, key: str, payload: Mapping[str, Any]) -> None:
         """A `flow.*` timer fell due (called by the runtime's tick). Idempotent."""
@@ -181,14 +190,17 @@ class FlowEngine:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _step(self, instance_id: int, change: Callable[[Run], Any]) -> FlowInstance:
+    def _step(self, instance_id: int, change: Callable[[Run], Any], actor: int | None = None) -> FlowInstance:
         for _ in range(MAX_RETRIES):
             try:
                 with self.store.atomic() as unit:
                     inst = unit.load(instance_id)
+                    before = (copy.deepcopy(inst.data), inst.status) if self.records and inst.record_id else None
                     run = Run(self, inst, self.flow(inst.flow_key, inst.flow_version), self.clock.now())
                     if change(run) is False:
                         return inst
+                    if before is not None and self.records is not None:
+                        self.records.sync(inst, before[0], before[1], actor)
                     effects = self._settle(unit, {inst.id: inst}, [run])
                 self._publish(effects)
                 return inst

@@ -130,8 +130,35 @@ def relation_choices(session: Session, source: CompiledForm, target: CompiledFor
             for row in page.rows]
 
 
+def relation_problems(session: Session, source: CompiledForm, resolve: Any, data: dict[str, Any],
+                      ctx: EvalContext) -> list[Problem]:
+    """Chosen related records that the relation's `filter` does not allow for this record (a
+    client bypassing the picker). `resolve(form_key)` gives the target's CompiledForm."""
+    from sqlalchemy import select
+
+    from engine.expr.types import RecordType
+    from engine.forms.fieldtypes.people import RelationField
+
+    problems = []
+    for item in source.definition.value_fields():
+        value = data.get(item.key)
+        if not isinstance(item, RelationField) or not item.filter or value is None:
+            continue
+        ids = set(value if isinstance(value, list) else [value])
+        target = resolve(item.form)
+        outer = Schema(name="choices").with_variables(record=RecordType(source.logic.schema))
+        clause = filter_clause(session, target, item.filter, ctx.with_variables(record=data), outer=outer,
+                               path=item.key)
+        allowed = set(session.execute(select(Record.id).where(Record.form == item.form, Record.id.in_(ids),
+                                                              clause)).scalars())
+        problems += [Problem("field.relation_filtered", {"id": i}, path=item.key) for i in sorted(ids - allowed)]
+    return problems
+
+
 i18n.register_messages(
     {
+        "field.relation_filtered": {"zh-CN": "记录 #{id} 不在此字段允许的范围内",
+                                    "en": "Record #{id} is not one this field allows here"},
         "records.not_relation": {"zh-CN": "“{name}”不是关联字段", "en": "“{name}” is not a relation field"},
         "records.bad_filter": {"zh-CN": "筛选条件有误", "en": "The filter is not valid"},
         "records.filter_empty": {"zh-CN": "筛选条件为空", "en": "The filter is empty"},

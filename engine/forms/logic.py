@@ -178,6 +178,13 @@ def compile_logic(definition: FormDefinition, resolve_form: FormResolver | None 
         if isinstance(item, _Choice) and item.options_filter:
             step.options_filter = compile_at(item.options_filter, _option_schema(item, own),
                                              (*where, "options_filter"), BOOLEAN)
+        if isinstance(item, RelationField) and resolve_form is not None:
+            target = resolve_form(item.form)
+            if target is None:
+                problems.append(Problem("form.unknown_form", {"form": item.form}, path=path_text((*where, "form"))))
+            elif item.display_field and target.field(item.display_field) is None:
+                problems.append(Problem("form.unknown_field", {"name": item.display_field},
+                                        path=path_text((*where, "display_field"))))
         if isinstance(item, RelationField) and item.filter:
             target = resolve_form(item.form) if resolve_form else None
             other = target.expr_schema() if target else Schema(open=True, name=item.form)
@@ -290,6 +297,7 @@ def describe(item: ItemBase) -> str:
 
 i18n.register_messages(
     {
+        "form.unknown_form": {"zh-CN": "没有名为“{form}”的表单", "en": "There is no form “{form}”"},
         "form.cycle": {"zh-CN": "计算依赖形成循环：{fields}",
                        "en": "These fields depend on each other in a cycle: {fields}"},
     }

@@ -29,7 +29,7 @@ from engine.forms.fieldtypes import FieldBase, ValueContext
 from engine.forms.fieldtypes.media import _Media
 from engine.forms.fieldtypes.subtable import SubtableField
 from engine.forms.files import file_rows, kind_of
-from engine.forms.listing import ListQuery, query_page
+from engine.forms.listing import ListQuery, query_page, relation_problems
 from engine.forms.permissions import FieldPermissions
 from engine.forms.validation import Prepared, prepare
 from engine.services import Clock, SystemClock
@@ -269,6 +269,9 @@ class RecordService:
             raise Forbidden("record.fields_locked", problems=prepared.forbidden)
         problems = list(prepared.problems)
         problems += self._reference_problems(compiled, prepared.data, caller, record_id)
+        if not problems:
+            problems += relation_problems(self.session, compiled, self.catalog.current, prepared.data,
+                                          self.eval_context())
         if problems:
             raise InvalidInput("record.invalid", problems=problems)
 

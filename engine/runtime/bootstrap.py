@@ -65,6 +65,8 @@ def _load_hook(spec: str) -> Callable[[Site], None]:
 
 
 def wire(site: Site) -> Site:
+    import engine.runtime.definitions  # noqa: F401  (registers each engine's checker and publisher)
+
     for hook in WIRING:
         hook(site)
     for spec in site.settings.wiring:

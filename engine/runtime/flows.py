@@ -12,10 +12,15 @@ from engine import i18n
 from engine.directory import Delegation
 from engine.flows.engine import FlowEngine
 from engine.flows.graph import CompiledFlow
+from engine.flows.model import FlowDefinition
 from engine.flows.persistence import SqlFlowCatalog, SqlFlowStore
+from engine.flows.state import FlowInstance
+from engine.forms.catalog import FormCatalog
+from engine.forms.records import RecordService
 from engine.runtime.site import Site
 from engine.services import Notification
-from engine.store.models import InboxMessage
+from engine.store.audit import Actor
+from engine.store.models import InboxMessage, Record
 from engine.store.timers import DueTimer
 
 # Compiled flows per site (a flow version is immutable within one database, not across them).
@@ -40,6 +45,50 @@ class InAppNotifier:
                 source=dict(notification.source)))
 
 
+class RecordWriteBack:
+    """Keeps the record a flow runs on current: changed fields through the form engine's record
+    service (validated, formulas recomputed, audited, `record.updated` emitted) and the flow's
+    status in the record's `status` column, all in the step's transaction."""
+
+    def __init__(self, session: Session, site: Site) -> None:
+        self.session = session
+        self.site = site
+
+    def sync(self, inst: FlowInstance, before: dict[str, Any], before_status: str, actor: int | None) -> None:
+        row = self.session.get(Record, inst.record_id)
+        if row is None or row.deleted_at is not None:
+            return
+        changed = {k: v for k, v in inst.data.items() if before.get(k, _ABSENT) != v}
+        changed.update({k: None for k in before if k not in inst.data})
+        if changed:
+            service = RecordService(self.session, self.site.events(self.session), tz=self.site.settings.tz,
+                                    clock=self.site.clock)
+            view = service.update(row.form, row.id, changed, actor=self._actor(actor))
+            inst.data.update(view.data)  # formulas the form recomputed
+        if inst.status != before_status:
+            row.status = inst.status
+
+    def _actor(self, user_id: int | None) -> Actor:
+        person = self.site.directory(self.session).person(user_id) if user_id is not None else None
+        return Actor(person.id, person.username) if person else Actor.system("flow")
+
+
+_ABSENT = object()
+
+
+def form_schema(session: Session) -> Any:
+    """The expression schema of a flow's form, so branch conditions and assignee expressions are
+    type-checked against the real fields (None: the flow names no form or it is not published)."""
+    catalog = FormCatalog(session)
+
+    def schema_for(definition: FlowDefinition) -> Any:
+        form = getattr(definition, "form", None)
+        found = catalog.definition(form) if form else None
+        return found.expr_schema(resolve_form=catalog.definition) if found else None
+
+    return schema_for
+
+
 def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
     """A FlowEngine whose every step runs inside `session`'s transaction."""
     notifier_factory = getattr(site, "notifier", None)
@@ -51,6 +100,9 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
         "notifier": notifier_factory(session) if callable(notifier_factory) else InAppNotifier(session),
         "events": site.events(session),
         "compiled": _COMPILED.setdefault(site, {}),
+        "records": RecordWriteBack(session, site),
+        "schema_for": form_schema(session),
+        "timezone": site.settings.tz,
     }
     options.update(overrides)
     return FlowEngine(**options)

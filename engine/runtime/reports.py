@@ -18,7 +18,7 @@ from engine.reports.catalog import DashboardCatalog
 from engine.reports.checking import check_dashboard
 from engine.reports.printing import PrintCatalog, check_template
 from engine.reports.schedules import TIMER_KIND, DeliveryServices, deliver, uploaded
-from engine.runtime.packs.kinds import CheckContext, register_checker, register_publisher
+from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker, register_publisher
 from engine.runtime.site import Site
 from engine.store.models.reports import Rollup
 from engine.store.timers import DueTimer
@@ -37,14 +37,35 @@ def _form_in(context: CheckContext) -> Any:
     return resolve
 
 
-def check_report(body: Any, file: str, context: CheckContext) -> list[Problem]:
-    return check_dashboard(body, file, resolve_form=_form_in(context))[1]
+def check_report(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    """A dashboard checked against the forms of its pack (or the site); a form found in neither
+    is `definition.unknown_form`, which `safeflow check` turns into a warning for loose files."""
+    problems = check_dashboard(source.text, source.file, resolve_form=_form_in(context))[1]
+    return [Problem("definition.unknown_form", p.params, file=p.file, path=p.path, line=p.line, column=p.column)
+            if p.code == "reports.unknown_form" else p for p in problems]
 
 
-def check_print(body: Any, file: str, context: CheckContext) -> list[Problem]:
-    key = file.rsplit("/", 1)[-1].removesuffix(".html")
-    return check_template(key, body if isinstance(body, str) else "", file,
+def check_print(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    text = source.body if isinstance(source.body, str) else source.text
+    return check_template(source.key, text, source.file,
                           form_exists=lambda form: context.lookup("form", form) is not None)
+
+
+def publish_print(session: Session, actor: Any, key: str, body: Any, pack: str | None) -> int:
+    return PrintCatalog(session).publish(actor, key, body)[0]
+
+
+def publish_report(session: Session, actor: Any, key: str, body: Any, pack: str | None) -> int:
+    """Without a site (offline installs): publish; rollups are built on the next publish."""
+    return DashboardCatalog(session).publish(actor, body, key=key, pack=pack).version
+
+
+def register() -> None:
+    """The checkers and site-less publishers of dashboards and print templates."""
+    register_checker("report", check_report)
+    register_checker("print", check_print)
+    register_publisher("report", publish_report)
+    register_publisher("print", publish_print)
 
 
 def report_publisher(site: Site) -> Any:
@@ -52,10 +73,6 @@ def report_publisher(site: Site) -> Any:
         return publish_dashboard(session, site, actor, body, key=key, pack=pack).version
 
     return publish
-
-
-def publish_print(session: Session, actor: Any, key: str, body: Any, pack: str | None) -> int:
-    return PrintCatalog(session).publish(actor, key, body)[0]
 
 
 def handle_delivery(session: Session, timer: DueTimer, site: Site) -> None:
@@ -101,7 +118,5 @@ def wire_reports(site: Site) -> None:
     site.register_timer_handler(TIMER_KIND, handle_delivery)
     site.register_timer_handler(rollups.REBUILD_KIND, rebuild_rollups)
     site.on_event("reports.rollups", "record.", keep_rollups)
-    register_checker("report", check_report)
-    register_checker("print", check_print)
+    register()
     register_publisher("report", report_publisher(site))
-    register_publisher("print", publish_print)

@@ -12,7 +12,6 @@ pytest.importorskip("engine.expr.compiler", reason="needs the expression languag
 
 from engine.expr.calendar import BusinessCalendar
 from engine.expr.types import Schema
-
 from engine.flows import parse_definition, validate_flow
 from engine.flows.bpmn_import import import_bpmn
 from tests.flows.helpers import Harness, apply_node, linear

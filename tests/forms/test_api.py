@@ -187,3 +187,32 @@ def test_the_designer_can_list_field_types_with_their_widgets(client: Any) -> No
     by_name = {t["type"]: t for t in types}
     assert len(types) >= 30 and by_name["signature"]["widget"] == "signature-pad"
     assert "max_length" in by_name["text"]["properties"]["properties"]
+
+
+def test_a_relation_outside_its_filter_is_refused_on_write(client: Any) -> None:
+    site = client.app.state.site
+    publish_form(site, {"key": "area", "title": label("区域", "Area"), "title_field": "name", "fields": [
+        {"type": "text", "key": "name", "label": label("名称", "Name")},
+        {"type": "text", "key": "plant", "label": label("厂", "Plant")}]})
+    publish_form(site, {"key": "visit", "title": label("巡查", "Visit"), "fields": [
+        {"type": "text", "key": "plant", "label": label("厂", "Plant")},
+        {"type": "relation", "key": "area", "form": "area", "label": label("区域", "Area"),
+         "filter": "plant == record.plant"}]})
+    headers = _admin(client)
+    west = client.post("/api/v1/records/area", json={"data": {"name": "West", "plant": "P2"}}, headers=headers)
+    refused = client.post("/api/v1/records/visit", json={"data": {"plant": "P1", "area": west.json()["id"]}},
+                          headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["problems"][0]["path"] == "area"
+    ok = client.post("/api/v1/records/visit", json={"data": {"plant": "P2", "area": west.json()["id"]}},
+                     headers=headers)
+    assert ok.status_code == 201
+
+
+def test_a_relation_to_an_unknown_form_is_refused_when_publishing(client: Any) -> None:
+    headers = _admin(client)
+    body = {"key": "visit", "title": label("巡查", "Visit"), "fields": [
+        {"type": "relation", "key": "area", "form": "nowhere", "label": label("区域", "Area")}]}
+    response = client.post("/api/v1/forms/visit/publish", content=json.dumps(body), headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["problems"][0]["code"] == "form.unknown_form"

@@ -63,9 +63,22 @@ def test_check_passes_a_pack_folder_and_resolves_relations_between_its_forms(tmp
     assert result.exit_code == 1 and "fields[1].filter" in result.output
 
 
-def test_check_warns_about_kinds_it_cannot_check_yet(tmp_path: Path) -> None:
-    _write(tmp_path / "flow.json", {"key": "f", "nodes": []})
-    result = CliRunner().invoke(app, ["check", str(tmp_path / "flow.json")])
+def test_check_validates_a_flow_against_the_form_checked_with_it(tmp_path: Path) -> None:
+    _write(tmp_path / "hazard.json", {"key": "hazard", "title": label("隐患", "Hazard"), "fields": [
+        {"type": "text", "key": "level", "label": label("级别", "Level")}]})
+    flow = {"key": "f", "form": "hazard", "nodes": [
+        {"id": "start", "type": "start"}, {"id": "gw", "type": "exclusive"}, {"id": "end", "type": "end"}],
+        "edges": [{"from": "start", "to": "gw"}, {"from": "gw", "to": "end", "when": 'levle == "major"'},
+                  {"from": "gw", "to": "end", "default": True}]}
+    _write(tmp_path / "flow.json", flow)
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "flow.json:" in result.output and "level" in result.output  # did you mean "level"?
+
+
+def test_check_warns_about_files_it_cannot_recognise(tmp_path: Path) -> None:
+    _write(tmp_path / "notes.json", {"anything": 1})
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "notes.json")])
     assert result.exit_code == 0 and "warning" in result.output
 
 
@@ -108,3 +121,10 @@ def test_form_publish_publishes_a_file(site: Site, cli: CliRunner, tmp_path: Pat
     path = _write(tmp_path / "hazard.json", HAZARD)
     result = cli.invoke(app, ["form", "publish", str(path)])
     assert result.exit_code == 0 and "hazard v1" in result.output
+
+
+def test_check_only_warns_about_a_relation_to_a_form_outside_the_checked_files(tmp_path: Path) -> None:
+    path = _write(tmp_path / "visit.json", {"key": "visit", "title": label("巡查", "Visit"), "fields": [
+        {"type": "relation", "key": "area", "form": "area", "label": label("区域", "Area")}]})
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 0 and "warning" in result.output and "area" in result.output

@@ -74,3 +74,19 @@ def test_a_substitute_needs_an_aware_period(client: Any, site: Site) -> None:
                                                     "starts_at": "2026-12-01T00:00:00+08:00",
                                                     "ends_at": "2026-12-08T00:00:00+08:00"}, headers=h)
     assert good.status_code == 201
+
+
+def test_a_new_substitute_period_schedules_the_hand_over_of_open_tasks(client: Any, site: Site) -> None:
+    from sqlalchemy import select
+
+    from engine.store.models import Timer
+
+    me = make_user(site, "leaving")
+    other = make_user(site, "covering")
+    body = {"user_id": me, "substitute_id": other, "starts_at": "2026-12-01T00:00:00+08:00",
+            "ends_at": "2026-12-08T00:00:00+08:00"}
+    assert client.post("/api/v1/delegations", json=body, headers=auth(client, "leaving")).status_code == 201
+    with site.session() as session:
+        timer = session.execute(select(Timer)).scalar_one()
+    assert timer.kind == "flow.handover" and timer.payload["substitute"] == other
+    assert timer.due_at.isoformat() == "2026-11-30T16:00:00+00:00"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.runtime.packs import Packs, load_pack
-from engine.runtime.packs.kinds import KINDS, CheckContext, canonical_json_text
+from engine.runtime.packs.kinds import KINDS, CheckContext, DefinitionSource, canonical_json_text
 from engine.runtime.site import Site
 from engine.store.definitions import DefinitionRepository
 from engine.store.models import Definition, Role
@@ -22,15 +22,19 @@ FORM = {
     "title": {"zh": "隐患上报", "en": "Hazard report"},
     "fields": [
         {"key": "title", "type": "text", "label": {"zh": "描述", "en": "Description"}},
-        {"key": "level", "type": "radio", "options": ["general", "major"]},
+        {"key": "level", "type": "radio", "label": {"zh": "级别", "en": "Level"},
+         "options": [{"value": "general", "label": {"zh": "一般", "en": "General"}},
+                     {"value": "major", "label": {"zh": "重大", "en": "Major"}}]},
     ],
 }
 FLOW = {
     "key": "hazard_flow",
     "form": "hazard",
-    "nodes": [{"id": "start", "type": "start"}, {"id": "fix", "type": "fill"}, {"id": "end", "type": "end"}],
+    "nodes": [{"id": "start", "type": "start"}, {"id": "fix", "type": "fill", "assignee": "initiator"},
+              {"id": "end", "type": "end"}],
     "edges": [{"from": "start", "to": "fix"}, {"from": "fix", "to": "end"}],
 }
+CRITICAL = {"value": "critical", "label": {"zh": "特别重大", "en": "Critical"}}
 RULES = 'rule "stale"\n  when schedule every 1h\n  then notify role("ehs_lead")\nend\n'
 ROLES = """- key: ehs_lead
   name: {zh: EHS负责人, en: EHS lead}
@@ -65,17 +69,18 @@ def write_pack(root: Path, version: str = "1.0.0", form: dict | None = None, flo
 def form_checker(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stand-in for the form engine's checker: every field needs a key and a known type."""
 
-    def check(body: Any, file: str, context: CheckContext) -> list[Problem]:
+    def check(source: DefinitionSource, context: CheckContext) -> list[Problem]:
         return [Problem("test.bad_field", {"i": i}, path=f"fields[{i}]")
-                for i, f in enumerate(body.get("fields", [])) if "key" not in f or f.get("type") == "bogus"]
+                for i, f in enumerate(source.body.get("fields", [])) if "key" not in f or f.get("type") == "bogus"]
 
-    def check_flow(body: Any, file: str, context: CheckContext) -> list[Problem]:
-        if context.lookup("form", body["form"]) is None:
-            return [Problem("test.unknown_form", {"form": body["form"]}, path="form")]
+    def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+        if context.lookup("form", source.body["form"]) is None:
+            return [Problem("test.unknown_form", {"form": source.body["form"]}, path="form")]
         return []
 
     monkeypatch.setattr(KINDS["form"], "checker", check)
     monkeypatch.setattr(KINDS["flow"], "checker", check_flow)
+    monkeypatch.setattr(KINDS["form"], "publisher", None)
 
 
 def _install(site: Site, root: Path) -> Any:
@@ -173,10 +178,10 @@ def test_upgrade_keeps_site_edits_and_applies_the_new_versions_changes(site: Sit
     _edit(site, "flow", "hazard_flow", site_flow)
     # … while version 1.1 changes other parts of both.
     new_form = json.loads(json.dumps(FORM))
-    new_form["fields"][1]["options"] = ["general", "major", "critical"]
-    new_form["fields"].append({"key": "photos", "type": "image"})
+    new_form["fields"][1]["options"].append(CRITICAL)
+    new_form["fields"].append({"key": "photos", "type": "image", "label": {"zh": "照片", "en": "Photos"}})
     new_flow = json.loads(json.dumps(FLOW))
-    new_flow["nodes"].insert(2, {"id": "verify", "type": "approve"})
+    new_flow["nodes"].insert(2, {"id": "verify", "type": "approve", "assignee": "initiator"})
     new_flow["edges"] = [{"from": "start", "to": "fix"}, {"from": "fix", "to": "verify"},
                          {"from": "verify", "to": "end"}]
     with site.session() as session:
@@ -185,7 +190,7 @@ def test_upgrade_keeps_site_edits_and_applies_the_new_versions_changes(site: Sit
     assert sorted(report.updated) == ["flow/hazard_flow", "form/hazard"]
     form = _current(site, "form", "hazard")
     assert form["fields"][0]["label"]["zh"] == "隐患描述（现场）"
-    assert form["fields"][1]["options"] == ["general", "major", "critical"]
+    assert [o["value"] for o in form["fields"][1]["options"]] == ["general", "major", "critical"]
     assert [f["key"] for f in form["fields"]] == ["title", "level", "photos"]
     flow = _current(site, "flow", "hazard_flow")
     assert [n["id"] for n in flow["nodes"]] == ["start", "fix", "verify", "end"]
@@ -196,22 +201,21 @@ def test_both_changing_the_same_field_is_listed_and_nothing_is_lost(site: Site, 
                                                                     form_checker: None) -> None:
     _install(site, write_pack(tmp_path / "hazards"))
     site_form = json.loads(json.dumps(FORM))
-    site_form["fields"][1]["options"] = ["low", "high"]
+    site_form["fields"][1]["label"]["zh"] = "风险级别"
     _edit(site, "form", "hazard", site_form)
     new_form = json.loads(json.dumps(FORM))
-    new_form["fields"][1]["options"] = ["general", "major", "critical"]
+    new_form["fields"][1]["label"]["zh"] = "隐患级别"
     with site.session() as session:
         report = Packs(session, SETUP).upgrade(load_pack(write_pack(tmp_path / "v11", "1.1.0", new_form)))
         conflict = report.conflicts[0]
-        assert (conflict.kind, conflict.key, conflict.path) == ("form", "hazard", "/fields/level/options")
-        assert conflict.mine == {"value": ["low", "high"]}
-        assert conflict.theirs == {"value": ["general", "major", "critical"]}
+        assert (conflict.kind, conflict.key, conflict.path) == ("form", "hazard", "/fields/level/label/zh")
+        assert (conflict.mine, conflict.theirs) == ({"value": "风险级别"}, {"value": "隐患级别"})
         conflict_id = conflict.id
-    assert _current(site, "form", "hazard")["fields"][1]["options"] == ["low", "high"]
+    assert _current(site, "form", "hazard")["fields"][1]["label"]["zh"] == "风险级别"
     with site.session() as session:
         Packs(session, SETUP).resolve(conflict_id, "theirs")
         assert Packs(session, SETUP).conflicts("hazards") == []
-    assert _current(site, "form", "hazard")["fields"][1]["options"] == ["general", "major", "critical"]
+    assert _current(site, "form", "hazard")["fields"][1]["label"]["zh"] == "隐患级别"
 
 
 def test_upgrade_retires_untouched_definitions_the_new_version_drops(site: Site, tmp_path: Path,

@@ -28,7 +28,7 @@ def test_cli_install_export_upgrade_and_resolve(cli: CliRunner, tmp_path: Path) 
 
     # The site edits the level options in the exported copy and re-publishes it as v1 of "its" pack …
     site_form = json.loads((out / "forms" / "hazard.json").read_text())
-    site_form["fields"][1]["options"] = ["low", "high"]
+    site_form["fields"][1]["label"]["zh"] = "风险级别"
     from engine.store.definitions import DefinitionRepository
     from tests.helpers import SETUP
 
@@ -37,12 +37,12 @@ def test_cli_install_export_upgrade_and_resolve(cli: CliRunner, tmp_path: Path) 
         DefinitionRepository(session).publish(SETUP, "form", "hazard", site_form)
     # … and a new version changes the same options: a conflict, exit code 3, nothing lost.
     new_form = json.loads(json.dumps(FORM))
-    new_form["fields"][1]["options"] = ["general", "major", "critical"]
+    new_form["fields"][1]["label"]["zh"] = "隐患级别"
     upgraded = cli.invoke(app, ["pack", "upgrade", str(write_pack(tmp_path / "v11", "1.1.0", new_form))])
     assert upgraded.exit_code == 3, upgraded.output
-    assert "conflict #1: form/hazard /fields/level/options" in upgraded.output
+    assert "conflict #1: form/hazard /fields/level/label/zh" in upgraded.output
     listed = cli.invoke(app, ["pack", "conflicts"]).output
-    assert '"low"' in listed and '"critical"' in listed
+    assert "风险级别" in listed and "隐患级别" in listed
     assert cli.invoke(app, ["pack", "resolve", "1", "theirs"]).exit_code == 0
     diff = json.loads(cli.invoke(app, ["pack", "diff", "hazards"]).output)
     assert {"definition": "form/hazard", "edited_locally": False, "changed_upstream": False, "conflicts": []} in diff

@@ -12,11 +12,13 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
 
 from engine import i18n
-from engine.api.deps import AdminDep, PrincipalDep, SessionDep, check_org_admin
+from engine.api.deps import AdminDep, PrincipalDep, SessionDep, SiteDep, check_org_admin
 from engine.api.errors import ERRORS
+from engine.directory import Delegation as DirectoryDelegation
 from engine.errors import Forbidden, InvalidInput, Problem
 from engine.identity import auth, org
 from engine.identity.orgimport import import_org
+from engine.runtime.flows import schedule_hand_over
 from engine.store.models import ApiKey, Delegation, Department, Grant, Role, User
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -261,14 +263,18 @@ class DelegationOut(DelegationIn):
 
 @router.post("/delegations", response_model=DelegationOut, status_code=201, tags=["org"],
              summary="Out of office: hand approvals to a substitute for a period")
-def add_delegation(body: DelegationIn, session: SessionDep, principal: PrincipalDep) -> Delegation:
+def add_delegation(body: DelegationIn, session: SessionDep, principal: PrincipalDep, site: SiteDep) -> Delegation:
     if body.user_id != principal.user_id:
         check_org_admin(session, principal)
     problems = [Problem("request.naive_datetime", path=name) for name in ("starts_at", "ends_at")
                 if getattr(body, name).tzinfo is None]
     if problems:
         raise InvalidInput(problems=problems)
-    return org.add_delegation(session, principal.actor, **body.model_dump())
+    row = org.add_delegation(session, principal.actor, **body.model_dump())
+    # Open approvals move to the substitute when the absence starts (a durable timer).
+    schedule_hand_over(session, site, DirectoryDelegation(row.user_id, row.substitute_id, row.starts_at,
+                                                          row.ends_at, tuple(row.flows or ())))
+    return row
 
 
 @router.get("/delegations", response_model=list[DelegationOut], tags=["org"])

@@ -8,9 +8,8 @@ carry a `parent` and `data` so an `options_filter` expression can narrow them by
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
-
 from functools import cached_property
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

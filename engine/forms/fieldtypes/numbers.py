@@ -72,7 +72,7 @@ class _Numeric(FieldBase):
     unit: str | None = Field(default=None, max_length=20, description="Shown after the value (kg, m³, ppm)")
 
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
-        if type(raw) is int or type(raw) is float and math.isfinite(raw):
+        if type(raw) is int or (type(raw) is float and math.isfinite(raw)):
             return round_to(raw, self.decimals)
         return round_to(parse_number(raw), self.decimals)
 

@@ -9,7 +9,7 @@ back into a folder, byte for byte as a pack would carry them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,33 @@ from engine.store.definitions import DefinitionRepository
 from engine.store.models import InstalledPack, PackConflict
 
 LIBRARY = Path(templates_library.__file__).parent
+
+
+def check_definitions(source: PackSource, context: CheckContext) -> list[Problem]:
+    """Run each definition's registered checker; files are named as `<pack>/<path>`."""
+    problems: list[Problem] = []
+    for definition in source.ordered():
+        checker = KINDS[definition.kind].checker
+        if checker is None:
+            continue
+        shown = replace(definition, file=f"{source.root.name}/{definition.file}")
+        problems.extend(p.located(file=shown.file) for p in checker(shown, context))
+    return problems
+
+
+def check_offline(source: PackSource) -> list[Problem]:
+    """Check a pack without a site: what it depends on is taken from the bundled library."""
+    problems = list(source.problems)
+    library = {p.key: p for p in bundled_packs()}
+    known: dict[tuple[str, str], Any] = {}
+    for name, _op, _version in (source.manifest.requirements() if source.manifest else []):
+        if name in library:
+            known.update(library[name].by_id())
+        else:
+            problems.append(Problem("pack.missing_dependency", {"pack": name, "wanted": ""},
+                                    file=f"{source.root.name}/pack.yaml", path="depends", severity="warning"))
+    context = CheckContext(pack=source.by_id(), installed=lambda kind, key: known.get((kind, key)))
+    return problems + check_definitions(source, context)
 
 
 def find_pack(name_or_path: str | Path) -> Path:
@@ -134,13 +161,7 @@ class Packs:
                                             {"pack": name, "wanted": f"{op or ''}{wanted or ''}"}, file=shown,
                                             path="depends"))
         context = CheckContext(pack=source.by_id(), installed=self._installed_body)
-        for definition in source.ordered():
-            checker = KINDS[definition.kind].checker
-            if checker is None:
-                continue
-            shown = f"{source.root.name}/{definition.file}"
-            problems.extend(p.located(file=shown) for p in checker(definition.body, shown, context))
-        return problems
+        return problems + check_definitions(source, context)
 
     # --- install ------------------------------------------------------------------------------
 
@@ -154,6 +175,7 @@ class Packs:
             raise Conflict("pack.use_upgrade", pack=manifest.key, installed=existing.version,
                            version=manifest.version)
         report = InstallReport(manifest.key, manifest.version)
+        self._stage_forms(source)
         for definition in source.ordered():
             created = self._publish(definition.kind, definition.key, definition.body, manifest.key)
             (report.published if created else report.unchanged).append(_id(definition.kind, definition.key))
@@ -169,6 +191,17 @@ class Packs:
         audit.append(self.session, self.actor, "pack.install", "pack", manifest.key,
                      {"version": manifest.version, "published": report.published})
         return report
+
+    def _stage_forms(self, source: PackSource) -> None:
+        """Save new or changed forms as drafts first, so a form's relation to another form of the
+        same pack resolves whichever of the two is published first."""
+        for definition in source.ordered():
+            if definition.kind != "form":
+                continue
+            current = self.definitions.current("form", definition.key)
+            if current is None or current.body != definition.body:
+                self.definitions.save_draft(self.actor, "form", definition.key, definition.body,
+                                            pack=source.key)
 
     def _publish(self, kind: str, key: str, body: Any, pack: str) -> bool:
         publisher = KINDS[kind].publisher

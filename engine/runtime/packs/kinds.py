@@ -1,7 +1,8 @@
-"""The kinds of definition a pack carries, where they live in the folder, and who checks them.
+"""The kinds of definition there are, where they live in a pack folder, and who checks them.
 
-Each engine registers a checker for its kind at wiring time (forms check forms, flows check
-flows against the forms they name, …); the pack machinery itself knows no kind's meaning.
+The one registry both `safeflow check` and pack installs use. Each engine's checker is
+registered at wiring time (engine.runtime.definitions: forms check forms, flows check flows
+against the forms they name, …); the machinery itself knows no kind's meaning.
 """
 
 from __future__ import annotations
@@ -12,6 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Problem
+
+
+@dataclass(frozen=True)
+class DefinitionSource:
+    """One definition as read from a file: what checkers see (the text, for line/column)."""
+
+    kind: str
+    key: str
+    file: str  # path inside the pack, or as given on the command line
+    body: Any
+    text: str
 
 
 @dataclass
@@ -27,7 +39,8 @@ class CheckContext:
         return found if found is not None else self.installed(kind, key)
 
 
-Checker = Callable[[Any, str, CheckContext], list[Problem]]
+# (the definition, everything else it may refer to) -> located problems
+Checker = Callable[[DefinitionSource, CheckContext], list[Problem]]
 # Publishing a definition of a kind: (session, actor, key, body, pack) -> version. Engines that
 # do more than store a version on publish (forms create expression indexes) register their own.
 Publisher = Callable[[Any, Any, str, Any, str | None], int]

@@ -1,8 +1,8 @@
 """Three-way merge of definitions: the installed pack version (base), the site's edits (mine)
 and the new pack version (theirs).
 
-Objects merge key by key; lists of objects with an identity (`key` for fields and options, `id`
-for nodes and widgets, `from`+`to` for edges) merge item by item, so a site that renamed a field
+Objects merge key by key; lists of objects with an identity (`key` for fields, `value` for
+options, `id` for nodes and widgets, `from`+`to` for edges) merge item by item, so a site that renamed a field
 label and a pack version that added a node both survive. Where both sides changed the same spot
 differently, the site's value stays and a `Conflict` lists all three values for the admin —
 nothing is silently lost.
@@ -44,7 +44,7 @@ def _identity(items: Sequence[Any]) -> Callable[[Any], Any] | None:
     """How to recognise the same item across versions of a list, if the items allow it."""
     if not items or not all(isinstance(i, dict) for i in items):
         return None
-    for name in ("key", "id"):
+    for name in ("key", "id", "value"):
         if all(name in i for i in items):
             return lambda item, name=name: item[name]
     if all("from" in i and "to" in i for i in items):

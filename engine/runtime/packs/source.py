@@ -10,20 +10,11 @@ from typing import Any
 import yaml
 
 from engine.errors import Problem
-from engine.runtime.packs.kinds import ORDER, kind_for
+from engine.runtime.packs.kinds import ORDER, DefinitionSource, kind_for
 from engine.runtime.packs.manifest import PackManifest, load_manifest
 
 SKIP = {"__pycache__", ".DS_Store"}
 BINARY_PREFIX = "base64:"
-
-
-@dataclass(frozen=True)
-class DefinitionSource:
-    kind: str
-    key: str
-    file: str  # path inside the pack
-    body: Any
-    text: str
 
 
 @dataclass

@@ -6,11 +6,12 @@ from engine.store.models.identity import ApiKey, Delegation, Department, Grant, 
 from engine.store.models.packs import InstalledPack, PackConflict
 from engine.store.models.reports import ReportSchedule, RoleDashboard, Rollup, RollupRow, ShareLink
 from engine.store.models.rules import RuleDedupe, RuleFiring, SensorReading
-from engine.store.models.system import AuditEntry, InboxMessage, OutboxMessage, Timer
+from engine.store.models.system import AuditEntry, AuditHead, InboxMessage, OutboxMessage, Timer
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "AuditHead",
     "Counter",
     "Definition",
     "Delegation",

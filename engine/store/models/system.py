@@ -31,6 +31,17 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditHead(Base):
+    """The chain's head: the last entry's number and hash, updated under a row lock by every
+    append, so appends queue in order and verify knows how many entries there must be."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class Timer(Base):
     """A durable timer: something to do at `due_at` (deadline, reminder, schedule, event dispatch).
 

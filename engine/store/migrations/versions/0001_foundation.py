@@ -39,6 +39,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_object', ['object_type', 'object_id'], unique=False)
 
+    audit_head = op.create_table('audit_head',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
+    )
+    op.bulk_insert(audit_head, [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
     op.create_table('counters',
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
@@ -350,3 +357,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_actor_id'))
 
     op.drop_table('audit_log')
+    op.drop_table('audit_head')

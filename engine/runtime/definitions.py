@@ -1,0 +1,79 @@
+"""Each engine's checker and publisher for its kind of definition, registered in the one
+definition-kind registry that `safeflow check`, pack installs and the API share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import i18n
+from engine.errors import InvalidInput, Problem
+from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker, register_publisher
+from engine.store.audit import Actor
+
+
+def _form_resolver(context: CheckContext) -> Any:
+    from engine.forms import FormDefinition
+
+    def resolve(key: str) -> FormDefinition | None:
+        body = context.lookup("form", key)
+        if body is None:
+            return None
+        try:
+            return FormDefinition.model_validate(body)
+        except ValueError:
+            return None
+
+    return resolve
+
+
+def check_form(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.forms import check_form as check
+
+    return check(source.text, source.file, resolve_form=_form_resolver(context))[1]
+
+
+def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.flows.definition import parse_definition
+    from engine.flows.validate import validate_flow
+
+    try:
+        definition = parse_definition(source.text, file=source.file)
+    except InvalidInput as exc:
+        return exc.problems
+    problems: list[Problem] = []
+    schema = None
+    form_key = getattr(definition, "form", None)
+    if form_key:
+        form = _form_resolver(context)(form_key)
+        if form is None:
+            problems.append(Problem("definition.unknown_form", {"form": form_key}, file=source.file, path="form"))
+        else:
+            schema = form.expr_schema(resolve_form=_form_resolver(context))
+    return problems + validate_flow(definition, schema, text=source.text, file=source.file)
+
+
+def publish_form(session: Session, actor: Actor, key: str, body: Any, pack: str | None) -> int:
+    from engine.forms.publishing import publish
+
+    return publish(session, actor, key, body, pack=pack).version
+
+
+def register() -> None:
+    register_checker("form", check_form)
+    register_checker("flow", check_flow)
+    register_publisher("form", publish_form)
+    from engine.runtime.reports import register as register_reports
+
+    register_reports()
+
+
+register()
+
+i18n.register_messages(
+    {
+        "definition.unknown_form": {"zh-CN": "表单 {form} 不存在（既不在本模板包中，也未安装）",
+                                    "en": "Form {form} does not exist (neither in this pack nor installed)"},
+    }
+)

@@ -33,10 +33,11 @@ from engine.config import Settings, get_settings
 from engine.runtime.bootstrap import prepare_site
 from engine.runtime.site import Site
 
-ROUTERS = [system.router, org.router, audit.router, ingest.router, notifications.router, packs.router,
-           flows.router, tasks.router, forms.router, records.router, files.router, rules.router,
-           dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router,
-           flow_analytics.router]
+ROUTERS = [
+    system.router, org.router, audit.router, packs.router, forms.router, records.router, files.router,
+    flows.router, tasks.router, ingest.router, notifications.router, rules.router,
+    dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router, flow_analytics.router,
+]
 
 DESCRIPTION = """
 SafeFlow's REST API. Log in at `/api/v1/auth/token` (OAuth2 password flow) and send

@@ -12,6 +12,7 @@ import typer
 from engine import i18n
 from engine.commands.common import cli_locale, console, err_console, fail, open_site
 from engine.errors import InvalidInput, SafeFlowError
+from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker
 from engine.store.audit import Actor
 
 app = typer.Typer(help="Rules: check, publish, explain, dry-run", no_args_is_help=True)
@@ -20,10 +21,10 @@ app = typer.Typer(help="Rules: check, publish, explain, dry-run", no_args_is_hel
 def _print_problems(problems: list) -> None:
     locale = cli_locale()
     for p in problems:
-        err_console.print(p.format(locale), markup=False, highlight=False)
+        err_console.print(p.format(locale), markup=False, highlight=False, soft_wrap=True)
         context = p.params.get("context") if isinstance(p.params, dict) else None
         if context:
-            err_console.print(str(context), markup=False, highlight=False)
+            err_console.print(str(context), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("check")
@@ -98,6 +99,61 @@ def test(
         err_console.print(exc.message(cli_locale()), style="red", markup=False)
         _print_problems(exc.problems)
         raise typer.Exit(2) from exc
+
+
+@app.command("test-pack")
+def test_pack(folder: Path) -> None:
+    """Run a pack's rules/tests/*.jsonl (event lines, each followed by the actions it must cause)."""
+    from engine.runtime.packs import load_pack
+    from engine.runtime.rule_tests import check_pack_rule_tests
+
+    problems = check_pack_rule_tests(load_pack(folder))
+    _print_problems(problems)
+    if problems:
+        raise typer.Exit(1)
+    console.print(i18n.message("rules.cli.ok", cli_locale(), file=str(folder)))
+
+
+def _check_rules_file(source: DefinitionSource, context: CheckContext) -> list:
+    """`safeflow check` for .rules files: syntax and names against the forms checked alongside
+    (forms elsewhere may exist on the site: unknown ones are warnings), and — once per pack —
+    the pack's rules/tests/*.jsonl."""
+    from engine.errors import Problem
+    from engine.forms import FormDefinition
+    from engine.rules.compile import Environment, compile_rules
+    from engine.rules.syntax import parse_rules
+
+    schemas = {}
+    for (kind, _), data in context.pack.items():
+        if kind != "form":
+            continue
+        try:
+            definition = FormDefinition.model_validate(data)
+        except ValueError:
+            continue
+        schemas.setdefault(definition.key, definition.expr_schema())
+    path = Path(source.file)
+    rules, problems = parse_rules(source.text, source.file)
+    _compiled, more = compile_rules(rules, Environment(form_schema=schemas.get, form_keys=lambda: list(schemas)),
+                                    file=source.file)
+    problems += [Problem(**{**p.__dict__, "severity": "warning"}) if p.code == "rules.unknown_form" else p
+                 for p in more]
+    pack = path.parent.parent
+    done = getattr(context, "_rule_test_packs", set())
+    if path.parent.name == "rules" and (pack / "pack.yaml").is_file() and pack not in done \
+            and any((pack / "rules" / "tests").glob("*.jsonl")):
+        from engine.runtime.packs import load_pack
+        from engine.runtime.rule_tests import check_pack_rule_tests
+
+        done.add(pack)
+        context._rule_test_packs = done  # type: ignore[attr-defined]
+        problems += check_pack_rule_tests(load_pack(pack))
+    return problems
+
+
+# The one definition-kind registry (engine.runtime.packs.kinds) that `safeflow check` and pack
+# installs share.
+register_checker("rule", _check_rules_file)
 
 
 i18n.register_messages({

@@ -33,8 +33,9 @@ class Scope:
         return None if compiled is None else compiled.evaluate(self.data, self.ctx)
 
     def template_context(self) -> dict[str, Any]:
-        return {**{k: to_json(v) for k, v in self.ctx.variables.items()}, "record": to_json(dict(self.data)),
-                "rule": self.rule, "record_id": self.record_id}
+        record = to_json(dict(self.data))
+        aliases = {k: record if v is self.data else to_json(v) for k, v in self.ctx.variables.items()}
+        return {**aliases, "record": record, "rule": self.rule, "record_id": self.record_id}
 
 
 @dataclass

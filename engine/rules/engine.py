@@ -59,7 +59,15 @@ class Firing:
     actions: list[ActionResult] = field(default_factory=list)
     dedupe_key: str | None = None
     error: str | None = None
-    event: dict[str, Any] | None = None
+    # The triggering Event (stored as its summary); None for schedules.
+    event: Any = None
+
+    def event_summary(self) -> dict[str, Any] | None:
+        if self.event is None or isinstance(self.event, dict):
+            return self.event
+        out = self.event.to_dict()
+        out.pop("before", None)
+        return out
 
     @property
     def fired(self) -> bool:
@@ -117,10 +125,15 @@ def event_data(event: Event) -> dict[str, Any]:
 class RuleRunner:
     """Runs rules against triggers with one EvalContext (clock, timezone, SQL windows)."""
 
-    def __init__(self, effects: Effects, ctx: EvalContext, dedupe: DedupeMarks) -> None:
+    def __init__(self, effects: Effects, ctx: EvalContext, dedupe: DedupeMarks, *, explain: str = "always") -> None:
+        """`explain="always"` stores every sub-condition's value of every evaluation (the site's
+        default); `"matched"` evaluates plain conditions on the fast path and explains only the
+        ones that matched (conditions with aggregates are always explained: one query, not two);
+        `"none"` keeps only the outcome (benchmarks against engines that explain nothing)."""
         self.effects = effects
         self.ctx = ctx
         self.dedupe = dedupe
+        self.explain = explain
 
     @property
     def now(self) -> datetime:
@@ -135,7 +148,7 @@ class RuleRunner:
         alias = getattr(rule.rule.trigger, "alias", None)
         variables = {alias: data} if alias else {}
         return self.evaluate(rule, data, variables, record_id=event.record_id, trigger=event.kind,
-                             subject=event.subject, event=_summary(event))
+                             subject=event.subject, event=event)
 
     def sweep(self, rule: CompiledRule, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Firing]:
         """A scheduled rule: once, or once per row of its `for each` (filtered by its where)."""
@@ -154,24 +167,32 @@ class RuleRunner:
 
     def evaluate(self, rule: CompiledRule, data: Mapping[str, Any], variables: Mapping[str, Any], *,
                  record_id: int | None, trigger: str, subject: str | None,
-                 event: dict[str, Any] | None) -> Firing:
+                 event: Any) -> Firing:
         ctx = self.ctx.with_variables(**variables) if variables else self.ctx
         firing = Firing(rule.name, rule.ruleset, rule.version, trigger, subject, record_id, "not_matched",
                         self.now, event=event)
-        scope = Scope(rule.name, data, ctx, record_id,
-                      {"engine": "rules", "rule": rule.name, "version": rule.version, "record": record_id})
         try:
             matched = True
-            if rule.condition is not None:
-                explanation = rule.condition.explain(data, ctx)
-                firing.conditions = explanation.to_dict()
-                matched = explanation.value is True
+            condition = rule.condition
+            if condition is not None:
+                if self.explain == "none":
+                    matched = condition.evaluate(data, ctx) is True
+                elif self.explain == "always" or condition.aggregates or condition.evaluate(data, ctx) is True:
+                    explanation = condition.explain(data, ctx)
+                    firing.conditions = explanation.to_dict()
+                    matched = explanation.value is True
+                else:
+                    matched = False
+            branch = rule.actions if matched else rule.else_actions
+            if not branch and not matched:
+                return firing
+            scope = Scope(rule.name, data, ctx, record_id,
+                          {"engine": "rules", "rule": rule.name, "version": rule.version, "record": record_id})
             if matched and rule.dedupe:
                 firing.dedupe_key = _dedupe_key(rule, scope)
                 if self.dedupe.active(firing.dedupe_key, self.now):
                     firing.outcome = "deduped"
                     return firing
-            branch = rule.actions if matched else rule.else_actions
             for action in branch:
                 firing.actions.append(ACTIONS[action.action.kind].run(action, scope, self.effects))
             if matched:
@@ -191,12 +212,6 @@ def _dedupe_key(rule: CompiledRule, scope: Scope) -> str:
     from engine.store.firings import dedupe_key
 
     return dedupe_key(rule.name, [to_json(scope.value(k)) for k in rule.dedupe])
-
-
-def _summary(event: Event) -> dict[str, Any]:
-    out = event.to_dict()
-    out.pop("before", None)
-    return out
 
 
 def at_time(ctx: EvalContext, now: datetime) -> EvalContext:

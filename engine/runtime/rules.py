@@ -159,6 +159,20 @@ class SiteEffects:
         return self.notifier.call_webhook(url, body, source=source).status
 
 
+class FlowAutomation:
+    """The flow engine's `Automation` port (automation nodes) on the same effects rule actions
+    use: `flow_engine(session, site, automation=FlowAutomation(session, site))`."""
+
+    def __init__(self, session: Session, site: Site) -> None:
+        self.effects = SiteEffects(session, site)
+
+    def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> None:
+        self.effects.create_record(form, values, source)
+
+    def call_webhook(self, url: str, method: str, body: Mapping[str, Any] | None, source: Mapping[str, Any]) -> None:
+        self.effects.notifier.call_webhook(url, body, method=method, source=source)
+
+
 # --- running ----------------------------------------------------------------------------------
 
 def runner(session: Session, site: Site) -> RuleRunner:
@@ -190,7 +204,7 @@ def _store(session: Session, firing: Firing) -> None:
     firing_store.record(
         session, rule=firing.rule, ruleset=firing.ruleset, version=firing.version, trigger=firing.trigger,
         subject=firing.subject, record_id=firing.record_id, outcome=firing.outcome, fired=firing.fired,
-        event=firing.event, conditions=[firing.conditions] if firing.conditions else [],
+        event=firing.event_summary(), conditions=[firing.conditions] if firing.conditions else [],
         actions=[a.to_dict() for a in firing.actions], dedupe_key=firing.dedupe_key, error=firing.error,
         at=firing.at)
 
@@ -215,6 +229,11 @@ def on_event(session: Session, event: Event, site: Site) -> None:
     run = runner(session, site)
     for rule in rules:
         _guarded(session, lambda rule=rule: run.evaluate_event(rule, event))
+
+
+def wants(session: Session, event: Event, site: Site) -> bool:
+    """Only events some rule in effect listens to are queued for the rule engine."""
+    return bool(load_book(session).for_event(event))
 
 
 def _rows(session: Session, form: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -311,7 +330,7 @@ def publish(session: Session, site: Site, actor: Actor, key: str, text: str, *, 
 
 def wire_rules(site: Site) -> None:
     for prefix in ("record.", "flow.", "sensor.", "webhook."):
-        site.on_event(f"rules:{prefix}", prefix, on_event)
+        site.on_event(f"rules:{prefix}", prefix, on_event, interested=wants)
     site.register_timer_handler(SCHEDULE_KIND, on_schedule)
     seen: list[Any] = [None]
 
@@ -334,8 +353,11 @@ def wire_rules(site: Site) -> None:
 def _register_pack_kind() -> None:
     from engine.runtime.packs import kinds
 
-    def checker(body: Any, file: str, ctx: Any) -> list[Problem]:
+    def checker(source: Any, ctx: Any) -> list[Problem]:
+        """The definition-kind registry's checker signature: (DefinitionSource, CheckContext)."""
         from engine.forms.model import FormDefinition
+
+        body, file = source.body if source.body is not None else source.text, source.file
 
         def form_schema(key: str) -> Any:
             raw = ctx.lookup("form", key)

@@ -38,6 +38,9 @@ log = logging.getLogger("safeflow.runtime")
 EVENT_KIND = "event"
 TimerHandler = Callable[[Session, DueTimer, "Site"], None]
 EventListener = Callable[[Session, Event, "Site"], None]
+# Decides at emit time, in the emitter's transaction, whether a listener wants this event at all
+# (the rule engine: "does any rule in effect listen to it?"), so uninteresting events cost no row.
+Interest = Callable[[Session, Event, "Site"], bool]
 # A pump moves other queued work along on every tick (outbox delivery); returns how much it did.
 Pump = Callable[["Site"], int]
 
@@ -62,7 +65,7 @@ class DurableEventSink:
     def emit(self, event: Event) -> None:
         event_id = uuid.uuid4().hex
         repo = TimerRepository(self.session, self.site.clock)
-        names = self.site.listeners_for(event.kind)
+        names = [n for n in self.site.listeners_for(event.kind) if self.site.interested(n, self.session, event)]
         for name in names:
             # Due now, not at event.at: a reading stamped by a gateway whose clock runs ahead
             # must not wait for that moment to be heard.
@@ -82,6 +85,7 @@ class Site:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._listeners: dict[str, tuple[str, EventListener]] = {}
+        self._interest: dict[str, Interest] = {}
         self._pumps: dict[str, Pump] = {}
         # A dry-run site (`safeflow rules test`): notifications are written as suppressed and
         # never delivered, whatever the channel.
@@ -104,9 +108,19 @@ class Site:
         """Run `pump(site)` after the timers on every tick (e.g. deliver the outbox)."""
         self._pumps[name] = pump
 
-    def on_event(self, name: str, kind_prefix: str, listener: EventListener) -> None:
-        """Register a named listener for events whose kind starts with `kind_prefix`."""
+    def on_event(self, name: str, kind_prefix: str, listener: EventListener, *,
+                 interested: Interest | None = None) -> None:
+        """Register a named listener for events whose kind starts with `kind_prefix` (and, if
+        given, for which `interested(session, event, site)` is true when the event is emitted)."""
         self._listeners[name] = (kind_prefix, listener)
+        if interested is not None:
+            self._interest[name] = interested
+        else:
+            self._interest.pop(name, None)
+
+    def interested(self, name: str, session: Session, event: Event) -> bool:
+        check = self._interest.get(name)
+        return check is None or check(session, event, self)
 
     def listeners_for(self, kind: str) -> list[str]:
         return [name for name, (prefix, _) in self._listeners.items() if kind.startswith(prefix)]

@@ -103,7 +103,7 @@ class SqlWindows:
 # --- the indexes windows use --------------------------------------------------------------------
 
 _records = Table("records", MetaData(), Column("form", String(128)), Column("data", JSONDoc),
-                 Column("created_at", UTCDateTime))
+                 Column("created_at", UTCDateTime), Column("deleted_at", UTCDateTime))
 
 
 def equality_fields(where: ast.Node | None, scope_names: set[str]) -> list[str]:
@@ -130,16 +130,19 @@ def _reads_row(node: ast.Node, scope_names: set[str]) -> bool:
 
 
 def window_index_name(form: str, fields: Sequence[tuple[str, str]]) -> str:
-    digest = hashlib.sha1(f"{form}|{fields}".encode()).hexdigest()[:10]
+    digest = hashlib.sha1(f"{form}|{fields}|live".encode()).hexdigest()[:10]
     return f"{WINDOW_INDEX_PREFIX}{form[:30]}_{digest}"
 
 
 def ensure_window_index(session: Session, form: str, fields: Sequence[tuple[str, str]]) -> str:
-    """(form, field values…, created_at) for the form's rows only: a windowed count of one key
-    reads just the matching rows of the window. `fields` are (key, sql kind) pairs."""
+    """(form, field values…, created_at) over live rows (`WHERE deleted_at IS NULL`): a windowed
+    count of one key is answered from the index alone, reading just the window's entries.
+    `fields` are (key, sql kind) pairs."""
     name = window_index_name(form, fields)
     parts: list[Any] = [_records.c.form]
     parts += [FieldValue(key, kind, _records.c.data) for key, kind in fields]
     parts.append(_records.c.created_at)
-    session.execute(CreateIndex(Index(name, *parts), if_not_exists=True))
+    live = _records.c.deleted_at.is_(None)
+    index = Index(name, *parts, sqlite_where=live, postgresql_where=live)
+    session.execute(CreateIndex(index, if_not_exists=True))
     return name

@@ -58,3 +58,17 @@ def test_a_broken_rule_set_is_refused_and_the_old_version_stays_in_effect(plant:
     area = plant.create("area", name="A")
     plant.create("hazard", title="big", area=area, category="x")
     assert [f.version for f in plant.firings("big_leak")] == [1]
+
+
+def test_flow_automation_nodes_use_the_rule_actions_effects(plant: Plant) -> None:
+    from sqlalchemy import select
+
+    from engine.store.models import OutboxMessage
+
+    with plant.site.session() as session:
+        automation = rules_runtime.FlowAutomation(session, plant.site)
+        automation.create_record("area", {"name": "From a flow"}, {"engine": "flows"})
+        automation.call_webhook("http://127.0.0.1:9/hook", "PUT", {"a": 1}, {"engine": "flows"})
+    with plant.site.session() as session:
+        row = session.execute(select(OutboxMessage)).scalar_one()
+    assert (row.channel, row.payload) == ("webhook", {"json": {"a": 1}, "method": "PUT"})

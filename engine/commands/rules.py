@@ -116,8 +116,8 @@ def test_pack(folder: Path) -> None:
 
 def _check_rules_file(source: DefinitionSource, context: CheckContext) -> list:
     """`safeflow check` for .rules files: syntax and names against the forms checked alongside
-    (forms elsewhere may exist on the site: unknown ones are warnings), and — once per pack —
-    the pack's rules/tests/*.jsonl."""
+    (forms elsewhere may exist on the site: unknown ones are warnings). A pack's
+    rules/tests/*.jsonl run once per pack in `safeflow check` itself."""
     from engine.errors import Problem
     from engine.forms import FormDefinition
     from engine.rules.compile import Environment, compile_rules
@@ -132,22 +132,11 @@ def _check_rules_file(source: DefinitionSource, context: CheckContext) -> list:
         except ValueError:
             continue
         schemas.setdefault(definition.key, definition.expr_schema())
-    path = Path(source.file)
     rules, problems = parse_rules(source.text, source.file)
     _compiled, more = compile_rules(rules, Environment(form_schema=schemas.get, form_keys=lambda: list(schemas)),
                                     file=source.file)
     problems += [Problem(**{**p.__dict__, "severity": "warning"}) if p.code == "rules.unknown_form" else p
                  for p in more]
-    pack = path.parent.parent
-    done = getattr(context, "_rule_test_packs", set())
-    if path.parent.name == "rules" and (pack / "pack.yaml").is_file() and pack not in done \
-            and any((pack / "rules" / "tests").glob("*.jsonl")):
-        from engine.runtime.packs import load_pack
-        from engine.runtime.rule_tests import check_pack_rule_tests
-
-        done.add(pack)
-        context._rule_test_packs = done  # type: ignore[attr-defined]
-        problems += check_pack_rule_tests(load_pack(pack))
     return problems
 
 

@@ -63,19 +63,23 @@ def parse_template(key: str, text: str, file: str | None = None) -> tuple[PrintT
     if len(text) > MAX_TEMPLATE:
         return None, [Problem("print.too_long", {"limit": MAX_TEMPLATE}, file=file)]
     match = _META.match(text)
-    if match is None:
-        return None, [Problem("print.no_meta", file=file, line=1, column=1)]
     meta: PrintMeta | None = None
-    try:
-        meta = PrintMeta.model_validate(json.loads(match.group(1)))
-    except (ValueError, ValidationError) as exc:
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        problems.append(Problem("print.bad_meta", {"detail": detail}, file=file, line=_line_of(text, match.start(1))))
+    if match is None:
+        # Without its header a template cannot be printed with (it names no form): a warning
+        # when checked or installed, an error when published to print with.
+        problems.append(Problem("print.no_meta", file=file, line=1, column=1, severity="warning"))
+    else:
+        try:
+            meta = PrintMeta.model_validate(json.loads(match.group(1)))
+        except (ValueError, ValidationError) as exc:
+            detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            problems.append(Problem("print.bad_meta", {"detail": detail}, file=file,
+                                    line=_line_of(text, match.start(1))))
     try:
         _environment().parse(text)
     except TemplateSyntaxError as exc:
         problems.append(Problem("print.syntax", {"detail": exc.message or ""}, file=file, line=exc.lineno))
-    if meta is None or problems:
+    if meta is None or any(p.severity == "error" for p in problems):
         return None, problems
     return PrintTemplate(key, meta, text), problems
 
@@ -149,8 +153,8 @@ i18n.register_messages(
     {
         "print.too_long": {"zh-CN": "打印模板超过 {limit} 个字符", "en": "The print template is longer than {limit}"},
         "print.no_meta": {
-            "zh-CN": '打印模板应以 {#- safeflow: {"form": "…"} -#} 开头，说明打印哪个表单',
-            "en": 'A print template starts with {#- safeflow: {"form": "…"} -#} naming the form it prints'},
+            "zh-CN": '打印模板应以 {{#- safeflow: {{"form": "…"}} -#}} 开头，说明打印哪个表单',
+            "en": 'A print template starts with {{#- safeflow: {{"form": "…"}} -#}} naming the form it prints'},
         "print.bad_meta": {"zh-CN": "模板说明有误：{detail}", "en": "The template header is not valid: {detail}"},
         "print.syntax": {"zh-CN": "模板语法错误：{detail}", "en": "Template syntax error: {detail}"},
         "print.unknown_form": {"zh-CN": "没有表单“{form}”", "en": "No form “{form}”"},
@@ -195,11 +199,16 @@ class PrintCatalog:
                 out.append(template)
         return out
 
-    def publish(self, actor: Any, key: str, text: str) -> tuple[int, list[Problem]]:
+    def publish(self, actor: Any, key: str, text: str, *, require_form: bool = True) -> tuple[int, list[Problem]]:
+        """Check and publish; `require_form` (the API) refuses a template that names no form, a
+        pack install keeps it with a warning."""
         from engine.forms.catalog import FormCatalog
 
         catalog = FormCatalog(self.session)
         problems = check_template(key, text, form_exists=lambda form: catalog.definition(form) is not None)
+        if require_form:
+            problems = [Problem(p.code, p.params, file=p.file, path=p.path, line=p.line, column=p.column)
+                        if p.code == "print.no_meta" else p for p in problems]
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise InvalidInput("print.invalid", problems=errors)

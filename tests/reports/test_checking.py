@@ -136,7 +136,7 @@ def test_safeflow_check_warns_when_the_dashboards_form_is_not_among_the_files(cl
     board = tmp_path / "board.json"
     board.write_text(json.dumps(minimal(), ensure_ascii=False, indent=2), encoding="utf-8")
     result = cli.invoke(app, ["check", str(board)])
-    assert result.exit_code == 0 and "warning: The form “hazard” is not among the checked files" in result.output
+    assert result.exit_code == 0 and "warning: Form hazard does not exist" in result.output
 
 
 def test_safeflow_report_publishes_and_exports_xlsx(cli, plant, tmp_path):

@@ -186,7 +186,7 @@ def test_a_bad_template_is_refused_with_its_line_and_nothing_is_stored(api):
 
 
 def test_a_template_names_its_form_and_uses_only_what_the_context_offers():
-    assert [p.code for p in check_template("t", "<p>no header</p>")] == ["print.no_meta"]
+    assert [(p.code, p.severity) for p in check_template("t", "<p>no header</p>")] == [("print.no_meta", "warning")]
     problems = check_template("t", HEADER.replace("hazard", "nope") + "{{ permit.no }}",
                               form_exists=lambda form: form == "hazard")
     assert [(p.code, p.severity) for p in problems] == [("print.unknown_form", "error"),
@@ -199,3 +199,10 @@ def test_a_reader_without_the_form_cannot_print(api, printed):
     make_user(printed.site, "stranger", roles=("nothing",))
     response = api.get(f"/api/v1/prints/rectification/records/{printed.records['r1']}", headers=auth(api, "stranger"))
     assert response.status_code == 403
+
+
+def test_publishing_a_template_to_print_with_needs_its_form(api):
+    response = api.put("/api/v1/prints/bare", headers={**auth(api, "boss"), "Content-Type": "text/html"},
+                       content=b"<p>{{ record.id }}</p>")
+    assert response.status_code == 422
+    assert response.json()["error"]["problems"][0]["code"] == "print.no_meta"

@@ -206,6 +206,7 @@ def _rule_firings(session: Session | None, spec: SourceSpec) -> SourceView:
     c = {
         "id": SourceColumn("id", r.c.id, "integer", _l("编号", "ID")),
         "rule": SourceColumn("rule", r.c.rule, "text", _l("规则", "Rule")),
+        "ruleset": SourceColumn("ruleset", r.c.ruleset, "text", _l("规则集", "Rule set")),
         "version": SourceColumn("version", r.c.version, "integer", _l("版本", "Version")),
         "trigger": SourceColumn("trigger", r.c.trigger, "text", _l("触发", "Trigger")),
         "subject": SourceColumn("subject", r.c.subject, "text", _l("对象", "Subject")),

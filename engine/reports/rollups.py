@@ -26,7 +26,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, cast, delete, func, insert, literal, select, text, update
+from sqlalchemy import BigInteger, String, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECORD_UPDATED, Event
@@ -38,6 +38,7 @@ from engine.reports.dataset import Dataset, SourceSpec
 from engine.reports.sources import SourceColumn, SourceView, records_view
 from engine.reports.sqlfn import SqlFunctions
 from engine.store.access import SCOPES, authorize
+from engine.store.locks import lock_records_for_snapshot
 from engine.store.models import Record
 from engine.store.models.reports import Rollup, RollupRow
 
@@ -200,8 +201,7 @@ def build(session: Session, rollup: Rollup, definition: FormDefinition, now: dat
     """(Re)build a rollup from the records in one statement; returns its row count."""
     spec = RollupSpec(rollup.form, tuple(rollup.spec["keys"]), tuple(rollup.spec["sums"]), rollup.spec["tz"])
     fn = SqlFunctions(session.get_bind().dialect.name, ZoneInfo(spec.tz), now)
-    if fn.postgres:
-        session.execute(text("LOCK TABLE records IN SHARE MODE"))
+    lock_records_for_snapshot(session)
     session.execute(delete(RollupRow).where(RollupRow.rollup_id == rollup.id))
     view = records_view(SourceSpec(form=spec.form), definition)
     r = Record.__table__

@@ -226,3 +226,11 @@ def test_the_openapi_schema_documents_every_report_route(api):
                  "/api/v1/prints/{key}/records/{record_id}"):
         for operation in paths[path].values():
             assert operation["summary"]
+
+
+def test_clicking_a_map_area_lists_its_records(api, plant):
+    body = api.get("/api/v1/dashboards/hazard_overview/widgets/floor", headers=auth(api, "boss")).json()
+    clicked = body["figure"]["data"][2]["customdata"][0]  # area C's polygon
+    response = api.post("/api/v1/dashboards/hazard_overview/widgets/floor/drill", headers=auth(api, "boss"),
+                        json={"point": {"area": clicked[0]}})
+    assert [r["id"] for r in response.json()["records"]] == [plant.records["r7"], plant.records["r5"]]

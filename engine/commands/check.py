@@ -24,7 +24,6 @@ from engine.errors import Problem
 from engine.runtime.packs.installer import check_offline
 from engine.runtime.packs.kinds import KINDS, CheckContext, DefinitionSource, kind_for
 from engine.runtime.packs.source import load_pack
-from engine.runtime.rule_tests import check_pack_rule_tests
 
 SUFFIXES = {".json", ".rules", ".html"}
 JSON_MARKERS = (("fields", "form"), ("nodes", "flow"), ("widgets", "report"))
@@ -85,7 +84,7 @@ def check_files(files: list[Path]) -> list[Problem]:
             continue
         for problem in checker(source, context):
             # A reference to a form outside the checked files may well exist on the site: warn only.
-            if problem.code in ("form.unknown_form", "definition.unknown_form"):
+            if problem.code in ("form.unknown_form", "definition.unknown_form", "rules.unknown_form"):
                 problem = Problem(**{**problem.__dict__, "severity": "warning"})
             problems.append(problem.located(file=source.file))
     return problems
@@ -99,7 +98,6 @@ def check_paths(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
         source = load_pack(root)
         count += len(source.definitions) + 1
         problems += check_offline(source)
-        problems += check_pack_rule_tests(source)  # a pack's rules/tests/*.jsonl (engine.runtime.rule_tests)
     return count, problems
 
 

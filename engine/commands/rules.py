@@ -12,7 +12,6 @@ import typer
 from engine import i18n
 from engine.commands.common import cli_locale, console, err_console, fail, open_site
 from engine.errors import InvalidInput, SafeFlowError
-from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker
 from engine.store.audit import Actor
 
 app = typer.Typer(help="Rules: check, publish, explain, dry-run", no_args_is_help=True)
@@ -114,35 +113,6 @@ def test_pack(folder: Path) -> None:
     console.print(i18n.message("rules.cli.ok", cli_locale(), file=str(folder)))
 
 
-def _check_rules_file(source: DefinitionSource, context: CheckContext) -> list:
-    """`safeflow check` for .rules files: syntax and names against the forms checked alongside
-    (forms elsewhere may exist on the site: unknown ones are warnings). A pack's
-    rules/tests/*.jsonl run once per pack in `safeflow check` itself."""
-    from engine.errors import Problem
-    from engine.forms import FormDefinition
-    from engine.rules.compile import Environment, compile_rules
-    from engine.rules.syntax import parse_rules
-
-    schemas = {}
-    for (kind, _), data in context.pack.items():
-        if kind != "form":
-            continue
-        try:
-            definition = FormDefinition.model_validate(data)
-        except ValueError:
-            continue
-        schemas.setdefault(definition.key, definition.expr_schema())
-    rules, problems = parse_rules(source.text, source.file)
-    _compiled, more = compile_rules(rules, Environment(form_schema=schemas.get, form_keys=lambda: list(schemas)),
-                                    file=source.file)
-    problems += [Problem(**{**p.__dict__, "severity": "warning"}) if p.code == "rules.unknown_form" else p
-                 for p in more]
-    return problems
-
-
-# The one definition-kind registry (engine.runtime.packs.kinds) that `safeflow check` and pack
-# installs share.
-register_checker("rule", _check_rules_file)
 
 
 i18n.register_messages({

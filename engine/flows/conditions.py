@@ -44,10 +44,10 @@ def compile_expression(text: str, schema: Any) -> Any:
     return compile_expr(text, schema)
 
 
-def eval_context(now: datetime, calendar: Any = None, timezone: Any = None) -> Any:
+def eval_context(now: datetime, calendar: Any = None, timezone: Any = None, lookup: Any = None) -> Any:
     from engine.expr.context import EvalContext
 
-    kwargs: dict[str, Any] = {"now": now}
+    kwargs: dict[str, Any] = {"now": now, "lookup": lookup}
     if calendar is not None:
         kwargs["calendar"] = calendar
         kwargs["tz"] = calendar.tz

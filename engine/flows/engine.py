@@ -46,6 +46,7 @@ class FlowEngine:
         events: EventSink | None = None,
         automation: Automation | None = None,
         records: RecordSync | None = None,
+        lookup: Any = None,
         calendar: Any = None,
         timezone: Any = None,
         schema_for: Callable[[FlowDefinition], Any] | None = None,
@@ -61,6 +62,8 @@ class FlowEngine:
         # Where an instance runs on a stored record, its data and status are written back to it
         # in the same transaction (the server passes the form engine's record service).
         self.records = records
+        # Dictionaries for LOOKUP(...) in conditions and assignee expressions (the server's).
+        self.lookup = lookup
         self.calendar = calendar
         self.timezone = timezone
         # The expression Schema of a flow's form (from the form engine); None = no checking.
@@ -104,7 +107,7 @@ class FlowEngine:
 
         if self.calendar is None:
             self.calendar = default_calendar(self.timezone)
-        return eval_context(now, self.calendar, self.timezone)
+        return eval_context(now, self.calendar, self.timezone, self.lookup)
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECOR
 from engine.expr import EvalContext
 from engine.forms.catalog import FormCatalog
 from engine.forms.compiled import CompiledForm
+from engine.forms.dictionary import DictionaryLookup
 from engine.forms.fieldtypes import FieldBase, ValueContext
 from engine.forms.fieldtypes.media import _Media
 from engine.forms.fieldtypes.subtable import SubtableField
@@ -105,7 +106,7 @@ class RecordService:
         return Caller(principal, access, actor or principal.actor)
 
     def eval_context(self) -> EvalContext:
-        return EvalContext(now=self.clock.now(), tz=self.tz)
+        return EvalContext(now=self.clock.now(), tz=self.tz, lookup=DictionaryLookup(self.session))
 
     def _row(self, form: str, record_id: int, caller: Caller, *, deleted: bool | None = False,
              lock: bool = False) -> Record:

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from engine import i18n
 from engine.errors import InvalidInput, Problem
-from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker, register_publisher
+from engine.runtime.packs.kinds import (
+    CheckContext,
+    DefinitionSource,
+    register_checker,
+    register_pack_check,
+    register_publisher,
+)
 from engine.store.audit import Actor
 
 
@@ -54,6 +60,38 @@ def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]
     return problems + validate_flow(definition, schema, text=source.text, file=source.file)
 
 
+def check_rule(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.rules.compile import Environment, compile_rules
+    from engine.rules.syntax import parse_rules
+
+    resolve = _form_resolver(context)
+
+    def form_schema(key: str) -> Any:
+        form = resolve(key)
+        return form.expr_schema(resolve_form=resolve) if form is not None else None
+
+    keys = sorted({key for (kind, key) in context.pack if kind == "form"})
+    rules, problems = parse_rules(source.text, source.file)
+    _compiled, more = compile_rules(rules, Environment(form_schema=form_schema, form_keys=lambda: keys),
+                                    file=source.file)
+    return problems + more
+
+
+def run_pack_rule_tests(source: Any) -> list[Problem]:
+    """A pack's rules/tests/*.jsonl: feed the events to a dry run and compare the actions."""
+    if not any(rel.startswith("rules/tests/") and rel.endswith(".jsonl") for rel in source.files):
+        return []
+    from engine.runtime.rule_tests import check_pack_rule_tests
+
+    return check_pack_rule_tests(source)
+
+
+def check_dictionary(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.forms.dictionary import check_dictionary as check
+
+    return check(source.body, source.file)
+
+
 def publish_form(session: Session, actor: Actor, key: str, body: Any, pack: str | None) -> int:
     from engine.forms.publishing import publish
 
@@ -63,6 +101,9 @@ def publish_form(session: Session, actor: Actor, key: str, body: Any, pack: str 
 def register() -> None:
     register_checker("form", check_form)
     register_checker("flow", check_flow)
+    register_checker("rule", check_rule)
+    register_checker("dictionary", check_dictionary)
+    register_pack_check(run_pack_rule_tests)
     register_publisher("form", publish_form)
     from engine.runtime.reports import register as register_reports
 

@@ -16,6 +16,7 @@ from engine.flows.model import FlowDefinition
 from engine.flows.persistence import SqlFlowCatalog, SqlFlowStore
 from engine.flows.state import FlowInstance
 from engine.forms.catalog import FormCatalog
+from engine.forms.dictionary import DictionaryLookup
 from engine.forms.records import RecordService
 from engine.runtime.site import Site
 from engine.services import Notification
@@ -89,6 +90,14 @@ def form_schema(session: Session) -> Any:
     return schema_for
 
 
+def _automation(session: Session, site: Site) -> Any:
+    """Automation nodes create records and call webhooks through the same effects rule actions
+    use (the record service, the signed-webhook outbox)."""
+    from engine.runtime.rules import FlowAutomation  # runtime.rules starts flows: import on use
+
+    return FlowAutomation(session, site)
+
+
 def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
     """A FlowEngine whose every step runs inside `session`'s transaction."""
     notifier_factory = getattr(site, "notifier", None)
@@ -101,6 +110,8 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
         "events": site.events(session),
         "compiled": _COMPILED.setdefault(site, {}),
         "records": RecordWriteBack(session, site),
+        "lookup": DictionaryLookup(session),
+        "automation": _automation(session, site),
         "schema_for": form_schema(session),
         "timezone": site.settings.tz,
     }

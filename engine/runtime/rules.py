@@ -22,6 +22,7 @@ from engine.errors import InvalidInput, Problem
 from engine.events import Event
 from engine.expr import EvalContext
 from engine.forms.catalog import FormCatalog
+from engine.forms.dictionary import DictionaryLookup
 from engine.forms.records import RecordService
 from engine.rules import model as m
 from engine.rules.compile import CompiledRule, Environment, compile_rules
@@ -185,7 +186,8 @@ def runner(session: Session, site: Site) -> RuleRunner:
             columns[form] = column_for(definition.sql_kinds() if definition is not None else {})
         return columns[form]
 
-    ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form))
+    ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form),
+                      lookup=DictionaryLookup(session))
     return RuleRunner(SiteEffects(session, site), ctx, SqlDedupe(session))
 
 
@@ -347,31 +349,6 @@ def wire_rules(site: Site) -> None:
         return 0
 
     site.register_pump("rules.schedules", follow_published)
-    _register_pack_kind()
-
-
-def _register_pack_kind() -> None:
-    from engine.runtime.packs import kinds
-
-    def checker(source: Any, ctx: Any) -> list[Problem]:
-        """The definition-kind registry's checker signature: (DefinitionSource, CheckContext)."""
-        from engine.forms.model import FormDefinition
-
-        body, file = source.body if source.body is not None else source.text, source.file
-
-        def form_schema(key: str) -> Any:
-            raw = ctx.lookup("form", key)
-            if raw is None:
-                return None
-            return (raw if isinstance(raw, FormDefinition) else FormDefinition.model_validate(raw)).expr_schema()
-
-        rules, problems = parse_rules(str(body), file)
-        keys = sorted({k for (kind, k) in getattr(ctx, "pack", {}) if kind == "form"})
-        _compiled, more = compile_rules(rules, Environment(form_schema=form_schema, form_keys=lambda: keys),
-                                        file=file)
-        return problems + more
-
-    kinds.register_checker(RULE_KIND, checker)
 
 
 register_template("rules.notify", {"zh": "规则提醒：{{ rule }}", "en": "Rule notice: {{ rule }}"},

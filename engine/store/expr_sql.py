@@ -15,7 +15,7 @@ date literals are formatted the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Float, and_, cast, false, func, literal, null, or_, true
@@ -27,6 +27,7 @@ from engine.expr.calendar import SITE_TZ
 from engine.expr.errors import ExprError, problem
 from engine.expr.types import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, TEXT, Schema, Type
 from engine.expr.values import CalendarDuration, format_date, format_datetime_utc
+from engine.store.types import UTCDateTime
 
 ColumnFor = Callable[[str], ColumnElement[Any]]
 _BOOLEAN_CALLS = ("isblank", "contains", "startswith")
@@ -195,6 +196,9 @@ class _SqlCompiler:
             return self.membership(node, negate != (node.op == "not in"))
         hint = self._pair_hint(node.left, node.right)
         left, right = self.value(node.left, hint), self.value(node.right, hint)
+        stamped_left, stamped_right = self._as_timestamp(node.left, right), self._as_timestamp(node.right, left)
+        left = left if stamped_left is None else stamped_left
+        right = right if stamped_right is None else stamped_right
         if node.op in ("==", "!="):
             equal = (node.op == "==") != negate
             for side, target in ((node.left, right), (node.right, left)):
@@ -205,13 +209,30 @@ class _SqlCompiler:
                     return left == right
                 return or_(left != right, *self._null_tests((node.left, left), (node.right, right)))
             return left.is_not_distinct_from(right) if equal else left.is_distinct_from(right)
-        if hint == "text" and self.dialect == "postgresql":
+        stamped = stamped_left is not None or stamped_right is not None
+        if hint == "text" and self.dialect == "postgresql" and not stamped:
             left, right = left.collate("C"), right.collate("C")
         op = _NEGATE[node.op] if negate else node.op
         clause = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
         if not negate:
             return clause
         return or_(clause, *self._null_tests((node.left, left), (node.right, right)))
+
+    def _as_timestamp(self, node: ast.Node, other: ColumnElement[Any]) -> ColumnElement[Any] | None:
+        """A date/datetime literal compared with a real timestamp column (created_at, …) is bound
+        as an aware datetime through the column's own type, not as ISO text: each backend stores
+        timestamps its own way ("2026-03-16 08:00:00" on SQLite), so text would compare wrongly.
+        A date means midnight of that day in the site timezone. None: nothing to change."""
+        column_type = getattr(other, "type", None)
+        if not isinstance(node, ast.Literal) or not isinstance(node.value, date) or not isinstance(
+                column_type, sqltypes.DateTime | UTCDateTime):
+            return None
+        value = node.value
+        if not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day, tzinfo=self.tz)
+        elif value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        return literal(value.astimezone(UTC), type_=column_type)
 
     def membership(self, node: ast.Compare, negate: bool) -> ColumnElement[Any]:
         container = node.right

@@ -66,3 +66,25 @@ def test_data_the_form_refuses_fails_the_step_and_changes_nothing(site: Site, cl
     assert _record(site, record_id).data["e"] == 1
     still = client.get("/api/v1/tasks", params={"box": "todo"}, headers=headers["worker"]).json()
     assert still["total"] == 1 and still["items"][0]["node"] == "assess"
+
+
+def test_an_automation_node_creates_a_real_record_and_queues_a_signed_webhook(site: Site, client: Any) -> None:
+    from sqlalchemy import select
+
+    from engine.store.models import OutboxMessage
+
+    make_user(site, "worker", roles=("reporter",))
+    grant(site, "reporter", "flow", "follow", "create")
+    publish_form(site, {"key": "task", "title": {"zh": "任务", "en": "Task"},
+                        "fields": [{"type": "text", "key": "title", "label": {"zh": "标题", "en": "Title"}}]})
+    publish(site, linear({"id": "out", "type": "automation", "actions": [
+        {"create_record": {"form": "task", "values": {"title": "follow up"}}},
+        {"webhook": {"url": "http://127.0.0.1:9/hook", "body": {"kind": "permit"}}}]}, key="follow"))
+    started = client.post("/api/v1/flows/follow/instances", json={"data": {}}, headers=auth(client, "worker"))
+    assert started.status_code == 201, started.text
+    assert started.json()["status"] == "completed"
+    with site.session() as session:
+        tasks = session.execute(select(Record.data).where(Record.form == "task")).scalars().all()
+        hooks = session.execute(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).scalars().all()
+    assert tasks == [{"title": "follow up"}]
+    assert len(hooks) == 1 and hooks[0].recipient == "http://127.0.0.1:9/hook"

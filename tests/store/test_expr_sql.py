@@ -297,3 +297,27 @@ def test_python_reference_rows_cover_nulls_and_missing_keys() -> None:
     assert evaluate("count(rows)", {"rows": ROWS}) == len(ROWS)
     assert any(not row for row in ROWS) and any(v is None for row in ROWS for v in row.values())
     assert date(2026, 3, 16)  # the clock-free conditions above use fixed literals only
+
+
+def test_a_datetime_literal_against_a_real_timestamp_column_compares_as_time(site: Any) -> None:
+    """created_at is a real column whose stored text differs per backend ("… 08:00:00" on SQLite):
+    literals are bound through its type, so the comparison is by time, not by text."""
+    from datetime import timedelta
+
+    from engine.store.models import Record
+
+    morning = datetime(2026, 3, 16, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+    with site.session() as session:
+        for i, at in enumerate((morning, morning + timedelta(hours=1))):
+            session.add(Record(form="t", form_version=1, data={"n": i}, created_at=at, updated_at=at))
+    columns = column_map({"created_at": Record.created_at})
+    with site.session() as session:
+        def count(text: str) -> int:
+            clause = to_sql(parse(text), columns, dialect_name=site.db.dialect)
+            return len(session.execute(select(Record.id).where(Record.form == "t", clause)).all())
+
+        assert count('created_at >= d"2026-03-16 09:00"') == 1  # site time: 01:00 UTC
+        assert count('created_at >= d"2026-03-16T00:30:00Z"') == 2
+        assert count('created_at > d"2026-03-16T00:30:00Z"') == 1
+        assert count('created_at >= d"2026-03-16"') == 2  # midnight in Shanghai
+        assert count('created_at < d"2026-03-16"') == 0

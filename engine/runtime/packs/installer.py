@@ -22,7 +22,7 @@ from engine import i18n
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.identity import org
 from engine.runtime.packs import merge as merging
-from engine.runtime.packs.kinds import KINDS, CheckContext
+from engine.runtime.packs.kinds import KINDS, PACK_CHECKS, CheckContext
 from engine.runtime.packs.manifest import load_manifest, parse_version, satisfies
 from engine.runtime.packs.source import PackSource, load_pack, write_file
 from engine.store import audit
@@ -58,7 +58,10 @@ def check_offline(source: PackSource) -> list[Problem]:
             problems.append(Problem("pack.missing_dependency", {"pack": name, "wanted": ""},
                                     file=f"{source.root.name}/pack.yaml", path="depends", severity="warning"))
     context = CheckContext(pack=source.by_id(), installed=lambda kind, key: known.get((kind, key)))
-    return problems + check_definitions(source, context)
+    problems += check_definitions(source, context)
+    for pack_check in PACK_CHECKS:
+        problems += pack_check(source)
+    return problems
 
 
 def find_pack(name_or_path: str | Path) -> Path:

@@ -97,6 +97,16 @@ def register_publisher(kind: str, publisher: Publisher) -> None:
     KINDS[kind].publisher = publisher
 
 
+# Checks of a whole pack beyond its single definitions (e.g. running rules/tests/*.jsonl):
+# (the loaded pack) -> problems. Registered like checkers.
+PACK_CHECKS: list[Callable[[Any], list[Problem]]] = []
+
+
+def register_pack_check(check: Callable[[Any], list[Problem]]) -> None:
+    if check not in PACK_CHECKS:
+        PACK_CHECKS.append(check)
+
+
 def kind_for(relpath: str) -> DefinitionKind | None:
     for kind in KINDS.values():
         folder, _, name = relpath.rpartition("/")

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from engine.runtime.site import Site
 from engine.services import Notification
 from engine.store import firings as firing_store
 from engine.store.audit import Actor
-from engine.store.definitions import DefinitionRepository
+from engine.store.definitions import DefinitionRepository, published_generation
 from engine.store.models import Definition, Record, Timer
 from engine.store.records import column_for
 from engine.store.timers import DueTimer
@@ -73,7 +74,29 @@ def check_text(session: Session, text: str, *, ruleset: str = "", version: int =
     return compiled, problems + more
 
 
+_BOOK_OF_TRANSACTION = "safeflow_rule_book"
+
+
 def load_book(session: Session) -> RuleBook:
+    """The rules in effect, compiled once per set of published versions and looked up once per
+    transaction (a batch of events shares one lookup; a publish in the transaction is seen)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_BOOK_OF_TRANSACTION)
+    if cached is not None and transaction is not None and cached[0] is transaction \
+            and cached[1] == published_generation(session):
+        return cached[2]
+    book = _load_book(session)
+    session.info[_BOOK_OF_TRANSACTION] = (session.get_transaction(), published_generation(session), book)
+    return book
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_book(session: Session, _previous: Any) -> None:
+    # A rolled-back savepoint may have undone a publish the cached book reflects.
+    session.info.pop(_BOOK_OF_TRANSACTION, None)
+
+
+def _load_book(session: Session) -> RuleBook:
     stamps = session.execute(
         select(Definition.key, Definition.version, Definition.checksum)
         .where(Definition.kind == RULE_KIND, Definition.status == "published").order_by(Definition.key)

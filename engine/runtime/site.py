@@ -72,8 +72,8 @@ class DurableEventSink:
         for name in names:
             # Due now, not at event.at: a reading stamped by a gateway whose clock runs ahead
             # must not wait for that moment to be heard.
-            repo.schedule(EVENT_KIND, self.site.clock.now(), {"listener": name, "event": event.to_dict()},
-                          key=f"event:{event_id}:{name}")
+            repo.add(EVENT_KIND, self.site.clock.now(), {"listener": name, "event": event.to_dict()},
+                     key=f"event:{event_id}:{name}")
         if names and not self.session.info.get("safeflow_wake"):
             # Wake the worker once the rows are visible to it, i.e. after commit.
             self.session.info["safeflow_wake"] = True

@@ -130,6 +130,7 @@ class DefinitionRepository:
         if note:
             row.note = note
         self.session.flush()
+        published_changed(self.session)
         audit.append(self.session, actor, "definition.publish", kind, f"{key}@{row.version}",
                      {"checksum": row.checksum, "previous": current.version if current else None})
         return Published(row.version, created=True)
@@ -145,4 +146,18 @@ class DefinitionRepository:
         for row in self.versions(kind, key):
             if row.status in ("published", "draft"):
                 row.status = "retired"
+        published_changed(self.session)
         audit.append(self.session, actor, "definition.retire", kind, key, {})
+
+
+PUBLISHED_GENERATION = "safeflow_published_generation"
+
+
+def published_changed(session: Session) -> None:
+    """Count a change to what is published in this session: caches of compiled published
+    definitions kept for one transaction (the rule book) compare this to know they are stale."""
+    session.info[PUBLISHED_GENERATION] = session.info.get(PUBLISHED_GENERATION, 0) + 1
+
+
+def published_generation(session: Session) -> int:
+    return int(session.info.get(PUBLISHED_GENERATION, 0))

@@ -56,6 +56,11 @@ class TimerRepository:
             existing.finished_at = None
         self.session.flush()
 
+    def add(self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str) -> None:
+        """Arm a timer whose `key` is new by construction (an event's fan-out: the key holds a
+        fresh id): no lookup, and the insert goes out with the transaction's next flush."""
+        self.session.add(Timer(kind=kind, key=key, due_at=due_at, payload=dict(payload), status="pending"))
+
     def ensure(self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str) -> bool:
         """Arm `key` unless it is already waiting or running (a recurring job arms itself once)."""
         status = self.session.execute(select(Timer.status).where(Timer.key == key)).scalar_one_or_none()

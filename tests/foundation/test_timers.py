@@ -84,6 +84,48 @@ def test_a_failing_handler_is_retried_with_backoff_and_its_effects_roll_back(set
     assert "side-1" not in keys and "side-2" in keys
 
 
+def test_in_a_batch_a_failing_handler_undoes_only_its_own_effects(settings: Settings) -> None:
+    site, _ = _site(settings)
+
+    def some_fail(session: Session, due: DueTimer, _site: Site) -> None:
+        session.add(Timer(kind="test.side", key=f"side-{due.key}", due_at=T0 + timedelta(days=9), payload={}))
+        session.flush()
+        if due.key in {"t2", "t5"}:
+            raise RuntimeError(f"{due.key} broke")
+
+    site.register_timer_handler("test", some_fail)
+    with site.session() as session:
+        for i in range(8):
+            site.timers(session).schedule("test.batch", T0, {}, key=f"t{i}")
+    report = site.tick()
+    assert (report.ran, report.failed) == (6, 2)
+    assert sorted(e.split(":")[0] for e in report.errors) == ["t2", "t5"]
+    with site.session() as session:
+        rows = {r.key: r for r in session.execute(select(Timer)).scalars()}
+    assert {k for k in rows if k.startswith("side-")} == {f"side-t{i}" for i in range(8) if i not in (2, 5)}
+    assert rows["t2"].status == rows["t5"].status == "pending"  # retried later, with backoff
+    assert all(rows[f"t{i}"].status == "done" for i in range(8) if i not in (2, 5))
+
+
+def test_a_batch_that_cannot_commit_runs_its_timers_one_by_one(settings: Settings, monkeypatch) -> None:
+    site, _ = _site(settings)
+    fired: list[str] = []
+    site.register_timer_handler("test", lambda s, due, _: fired.append(due.key))
+    with site.session() as session:
+        for i in range(3):
+            site.timers(session).schedule("test.batch", T0, {}, key=f"b{i}")
+
+    def cannot_commit(session: Session, ids: list[int], worker: str) -> int:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(timers, "finish_many", cannot_commit)
+    report = site.tick()
+    # The batch ran every handler, rolled back whole, and each timer then ran once on its own.
+    assert fired == ["b0", "b1", "b2", "b0", "b1", "b2"] and report.ran == 3 and report.failed == 0
+    with site.session() as session:
+        assert set(session.execute(select(Timer.status)).scalars()) == {"done"}
+
+
 def test_after_too_many_failures_a_timer_stays_failed_for_an_admin(settings: Settings) -> None:
     site, clock = _site(settings)
 

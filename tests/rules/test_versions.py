@@ -72,3 +72,19 @@ def test_flow_automation_nodes_use_the_rule_actions_effects(plant: Plant) -> Non
     with plant.site.session() as session:
         row = session.execute(select(OutboxMessage)).scalar_one()
     assert (row.channel, row.payload) == ("webhook", {"json": {"a": 1}, "method": "PUT"})
+
+
+def test_the_book_looked_up_once_per_transaction_sees_a_publish_in_it(plant: Plant) -> None:
+    plant.publish_rules(V1, key="leaks")
+    with plant.site.session() as session:
+        first = rules_runtime.load_book(session)
+        assert rules_runtime.load_book(session) is first  # one lookup per transaction
+        rules_runtime.publish(session, plant.site, ADMIN, "leaks", V2)
+        assert rules_runtime.load_book(session).by_name["big_leak"].version == 2
+        savepoint = session.begin_nested()
+        rules_runtime.publish(session, plant.site, ADMIN, "leaks", V1)
+        assert rules_runtime.load_book(session).by_name["big_leak"].version == 3
+        savepoint.rollback()
+        assert rules_runtime.load_book(session).by_name["big_leak"].version == 2
+    with plant.site.session() as session:
+        assert rules_runtime.load_book(session).by_name["big_leak"].version == 2

@@ -10,7 +10,7 @@ problems, never 500s.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -83,12 +83,15 @@ class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
     def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-                 present: set[Any], duration_keys: tuple[set[str], dict[str, set[str]]]) -> None:
+                 present: set[Any], duration_keys: tuple[set[str], dict[str, set[str]]],
+                 fresh_rows: Mapping[str, Collection[int]] | None = None) -> None:
         self.logic = logic
         self.data = data
         self.ctx = ctx
         self.creating = creating
         self.present = present  # given a value by the client: "title", ("measures", "qty", 3)
+        # On an update, the sub-table rows the update adds (by index): they get their defaults.
+        self.fresh_rows = fresh_rows or {}
         self.top_durations, self.row_durations = duration_keys
         self.result = Evaluation(data=data)
         self.row_ctx: dict[str, EvalContext] = {}
@@ -115,7 +118,7 @@ class Runner:
         if not visible:
             self.data.pop(key, None)
             return
-        value = self._value(step, self.data, self.ctx, key in self.present, key)
+        value = self._value(step, self.data, self.ctx, key in self.present, key, self.creating)
         if value is not _KEEP:
             self.data[key] = value
 
@@ -135,8 +138,10 @@ class Runner:
         hidden = FieldState(visible=False)
         prefix = f"{step.subtable}["
         suffix = f"].{key}"
-        computes = step.formula is not None or (self.creating and (step.default is not None or
-                                                                    step.default_value is not NO_DEFAULT))
+        fresh = None if self.creating else self.fresh_rows.get(step.subtable or "")
+        defaults = (step.default is not None or step.default_value is not NO_DEFAULT) and (self.creating or
+                                                                                          bool(fresh))
+        computes = step.formula is not None or defaults
         for index, row in enumerate(rows):
             where = f"{prefix}{index}{suffix}"
             visible = True
@@ -150,11 +155,15 @@ class Runner:
                 continue
             states[where] = shown or FieldState()
             if computes:
-                value = self._value(step, row, ctx, (step.subtable, key, index) in self.present, where)
+                new = self.creating or (fresh is not None and index in fresh)
+                value = self._value(step, row, ctx, (step.subtable, key, index) in self.present, where, new)
                 if value is not _KEEP:
                     row[key] = value
 
-    def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str) -> Any:
+    def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
+               new: bool) -> Any:
+        """The step's formula result; else its default when `new` (a created record, a row an
+        update adds) and nothing was given; else _KEEP (leave the value as it is)."""
         if step.formula is not None:
             try:
                 result = to_stored(step.formula.evaluate(scope, ctx))
@@ -162,7 +171,7 @@ class Runner:
                 self.result.problems.append(_failure(error, where, step.formula))
                 return None
             return round_result(result, step.decimals)
-        if not self.creating or given or scope.get(step.field.key) is not None:
+        if not new or given or scope.get(step.field.key) is not None:
             return _KEEP
         if step.default_value is not NO_DEFAULT:
             raw = step.default_value
@@ -221,10 +230,12 @@ _KEEP = _Keep()
 
 def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
              present: Iterable[Any] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
-             ) -> Evaluation:
+             fresh_rows: Mapping[str, Collection[int]] | None = None) -> Evaluation:
     """Visibility, defaults and formulas, in dependency order; then required / read-only states
-    and the option filters, on the final values."""
-    runner = Runner(logic, data, ctx, creating=creating, present=set(present), duration_keys=durations)
+    and the option filters, on the final values. `fresh_rows`: on an update, the indexes of the
+    sub-table rows it adds, which get their defaults as on create."""
+    runner = Runner(logic, data, ctx, creating=creating, present=set(present), duration_keys=durations,
+                    fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
         if step.subtable is None:

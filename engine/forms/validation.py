@@ -10,6 +10,8 @@ sub-table cell, never first-error-only; a value that failed coercion is not repo
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,8 +153,9 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     intake = _Intake(compiled, before, perms, ctx, creating=creating, keep_computed=keep_computed)
     data = _copy(before)
     intake.take(incoming, data)
+    fresh = None if creating else added_rows(compiled, before or {}, data, intake.present)
     result = evaluate(compiled.logic, data, ectx, creating=creating, present=intake.present,
-                      durations=compiled.durations)
+                      durations=compiled.durations, fresh_rows=fresh)
     problems = intake.problems + result.problems
     bad = set(intake.bad)
     problems += _readonly_if(compiled, intake, before, data, result, ectx)
@@ -163,6 +166,37 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     changed = [] if creating else [k for k in sorted(set(data) | set(before or {}))
                                    if not _same(data.get(k), (before or {}).get(k))]
     return Prepared(data=data, problems=problems, forbidden=intake.forbidden, evaluation=result, changed=changed)
+
+
+def added_rows(compiled: CompiledForm, before: Mapping[str, Any], data: Mapping[str, Any],
+               present: set[Any]) -> dict[str, set[int]]:
+    """Per sub-table an update sends, the indexes of the rows it adds. Rows carry no id, so a
+    row is one of the stored rows when its cells (computed columns and empty cells aside) equal
+    a stored row's — each stored row matched once; any other row is new and gets its defaults
+    like a row sent on create, while stored rows sent back keep their values."""
+    out: dict[str, set[int]] = {}
+    for table in compiled.definition.subtables():
+        rows = data.get(table.key)
+        if table.key not in present or not isinstance(rows, list):
+            continue
+        computed = {c.key for c in table.value_fields() if c.computed}
+        stored = Counter(_row_signature(row, computed) for row in before.get(table.key) or ()
+                         if isinstance(row, Mapping))
+        fresh = set()
+        for index, row in enumerate(rows):
+            signature = _row_signature(row, computed)
+            if stored[signature] > 0:
+                stored[signature] -= 1
+            else:
+                fresh.add(index)
+        if fresh:
+            out[table.key] = fresh
+    return out
+
+
+def _row_signature(row: Mapping[str, Any], computed: set[str]) -> str:
+    return json.dumps({k: v for k, v in row.items() if k not in computed and not _empty(v)}, sort_keys=True,
+                      default=str)
 
 
 def _readonly_if(compiled: CompiledForm, intake: _Intake, before: Mapping[str, Any] | None, data: dict[str, Any],

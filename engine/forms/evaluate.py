@@ -10,9 +10,11 @@ problems, never 500s.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from engine.errors import Problem
@@ -83,13 +85,15 @@ class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
     def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-                 present: set[Any], duration_keys: tuple[set[str], dict[str, set[str]]],
+                 present: AbstractSet[str], duration_keys: tuple[set[str], dict[str, set[str]]],
+                 given_rows: Mapping[str, Sequence[AbstractSet[str]]] | None = None,
                  fresh_rows: Mapping[str, Collection[int]] | None = None) -> None:
         self.logic = logic
         self.data = data
         self.ctx = ctx
         self.creating = creating
-        self.present = present  # given a value by the client: "title", ("measures", "qty", 3)
+        self.present = present  # the form's fields the client gave a value
+        self.given_rows = given_rows or {}  # per sub-table, per row: the cells the client gave
         # On an update, the sub-table rows the update adds (by index): they get their defaults.
         self.fresh_rows = fresh_rows or {}
         self.top_durations, self.row_durations = duration_keys
@@ -123,27 +127,32 @@ class Runner:
             self.data[key] = value
 
     def _rows(self, step: Step) -> None:
-        rows = self.data.get(step.subtable or "")
+        table = step.subtable or ""
+        rows = self.data.get(table)
         if not rows:
             return
-        ctx = self.row_ctx.get(step.subtable or "")
-        if ctx is None:
-            ctx = self.row_ctx[step.subtable or ""] = self.ctx.with_variables(record=self.data)
-        key = step.field.key
-        problems = self.result.problems
         states = self.result.states
+        paths = self.logic.cell_paths(step, len(rows))
+        fresh = None if self.creating else self.fresh_rows.get(table)
+        computes = step.formula is not None or (step.has_default and (self.creating or bool(fresh)))
         # A column without conditional states has the same state in every row: share it.
         shown = FieldState(True, step.field.required, step.field.readonly or step.field.computed) \
-            if _constant_state(step) else None
+            if step.constant_state else None
+        if not step.visible and not computes:  # the common plain column: only its states
+            if shown is not None:
+                states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+            else:
+                for where, _ in zip(paths, rows, strict=False):
+                    states[where] = FieldState()
+            return
+        ctx = self.row_ctx.get(table)
+        if ctx is None:
+            ctx = self.row_ctx[table] = self.ctx.with_variables(record=self.data)
+        key = step.field.key
+        problems = self.result.problems
         hidden = FieldState(visible=False)
-        prefix = f"{step.subtable}["
-        suffix = f"].{key}"
-        fresh = None if self.creating else self.fresh_rows.get(step.subtable or "")
-        defaults = (step.default is not None or step.default_value is not NO_DEFAULT) and (self.creating or
-                                                                                          bool(fresh))
-        computes = step.formula is not None or defaults
-        for index, row in enumerate(rows):
-            where = f"{prefix}{index}{suffix}"
+        given_rows = self.given_rows.get(table) or ()
+        for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
             for condition in step.visible:
                 if not _truth(condition, row, ctx, where, problems):
@@ -156,7 +165,8 @@ class Runner:
             states[where] = shown or FieldState()
             if computes:
                 new = self.creating or (fresh is not None and index in fresh)
-                value = self._value(step, row, ctx, (step.subtable, key, index) in self.present, where, new)
+                given = index < len(given_rows) and key in given_rows[index]
+                value = self._value(step, row, ctx, given, where, new)
                 if value is not _KEEP:
                     row[key] = value
 
@@ -202,17 +212,20 @@ class Runner:
                         row[key] = timedelta(seconds=row[key])
 
     def _durations_out(self) -> None:
-        def plain(value: Any) -> Any:
-            return round(value.total_seconds()) if isinstance(value, timedelta) else value
-
-        for key, value in list(self.data.items()):
+        """Durations back to whole seconds: only duration fields and formula results can hold
+        one, so only those are looked at."""
+        formula_top, formula_rows = self.logic.formula_keys
+        for key in self.top_durations | formula_top:
+            value = self.data.get(key)
             if isinstance(value, timedelta):
-                self.data[key] = plain(value)
-            elif isinstance(value, list) and value and isinstance(value[0], dict):
-                for row in value:
-                    for k, v in row.items():
-                        if isinstance(v, timedelta):
-                            row[k] = plain(v)
+                self.data[key] = round(value.total_seconds())
+        for table in self.row_durations.keys() | formula_rows.keys():
+            keys = self.row_durations.get(table, set()) | formula_rows.get(table, set())
+            for row in self.data.get(table) or ():
+                for key in keys:
+                    value = row.get(key)
+                    if isinstance(value, timedelta):
+                        row[key] = round(value.total_seconds())
 
 
 def round_result(value: Any, decimals: int | None) -> Any:
@@ -229,27 +242,25 @@ _KEEP = _Keep()
 
 
 def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-             present: Iterable[Any] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
+             present: AbstractSet[str] = frozenset(), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
+             given_rows: Mapping[str, Sequence[AbstractSet[str]]] | None = None,
              fresh_rows: Mapping[str, Collection[int]] | None = None) -> Evaluation:
     """Visibility, defaults and formulas, in dependency order; then required / read-only states
-    and the option filters, on the final values. `fresh_rows`: on an update, the indexes of the
-    sub-table rows it adds, which get their defaults as on create."""
-    runner = Runner(logic, data, ctx, creating=creating, present=set(present), duration_keys=durations,
-                    fresh_rows=fresh_rows)
+    and the option filters, on the final values. `present`: the fields the client gave;
+    `given_rows`: per sub-table row, the cells it gave; `fresh_rows`: on an update, the indexes
+    of the sub-table rows it adds, which get their defaults as on create."""
+    runner = Runner(logic, data, ctx, creating=creating, present=present, duration_keys=durations,
+                    given_rows=given_rows, fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
         if step.subtable is None:
             _states(step, data, ctx, result, step.field.key, step.field.key)
-        elif not _constant_state(step):
+        elif not step.constant_state:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
-            for index, row in enumerate(data.get(step.subtable) or ()):
-                where = f"{step.subtable}[{index}].{step.field.key}"
+            rows = data.get(step.subtable) or ()
+            for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
                 _states(step, row, row_ctx, result, step.field.key, where, scope_data=row)
     return result
-
-
-def _constant_state(step: Step) -> bool:
-    return step.required_if is None and step.readonly_if is None and step.options_filter is None
 
 
 def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,

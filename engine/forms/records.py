@@ -285,8 +285,9 @@ class RecordService:
         """Problems of referenced users, departments, records and files, per item, with one
         query per kind for all items together."""
         wanted: list[tuple[int, str, str, int, FieldBase]] = []
+        fields = compiled.definition.referring_fields
         for index, data in items:
-            for item in compiled.definition.value_fields():
+            for item in fields:
                 if isinstance(item, SubtableField):
                     for r, row in enumerate(data.get(item.key) or ()):
                         for column in item.value_fields():
@@ -334,7 +335,7 @@ class RecordService:
         return []
 
     def _attach_files(self, compiled: CompiledForm, row: Record) -> None:
-        ids = {ref for item in compiled.definition.value_fields()
+        ids = {ref for item in compiled.definition.referring_fields
                for kind, ref in item.references(row.data.get(item.key)) if kind == "file"}
         if ids:
             self.session.execute(update(StoredFile).where(StoredFile.id.in_(ids), StoredFile.record_id.is_(None))

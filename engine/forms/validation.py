@@ -70,7 +70,8 @@ class _Intake:
         self.problems: list[Problem] = []
         self.forbidden: list[Problem] = []
         self.bad: set[str] = set()
-        self.present: set[Any] = set()  # "title", or ("measures", "qty", 3) for a cell
+        self.present: set[str] = set()  # the fields given a (well-formed) value
+        self.given_rows: dict[str, list[frozenset[str]]] = {}  # per sub-table row: the cells given
 
     def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
         for key, raw in incoming.items():
@@ -107,30 +108,30 @@ class _Intake:
             self.bad.add(path)
             return None
         if isinstance(item, SubtableField) and value is not None:
-            return [self._row(item, row, f"{path}[{i}]", i) for i, row in enumerate(value)]
+            rows = [self._row(item, row, path, i) for i, row in enumerate(value)]
+            self.given_rows[path] = [frozenset(row) for row in rows]
+            return rows
         return value
 
     def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
-        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean)."""
+        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean); the
+        row holds exactly the cells given a well-formed value."""
         out: dict[str, Any] = {}
         columns = table.columns
-        present = self.present
         ctx = self.ctx
         for key, raw in row.items():
             column = columns.get(key)
             if column is None:
-                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}.{key}"))
+                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}[{index}].{key}"))
                 continue
             if column.computed:
                 continue
             try:
                 out[key] = column.coerce(raw, ctx)
             except FieldError as exc:
-                where = f"{path}.{key}"
+                where = f"{path}[{index}].{key}"
                 self.problems.append(_error(exc, where))
                 self.bad.add(where)
-                continue
-            present.add((table.key, key, index))
         return out
 
 
@@ -155,7 +156,7 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     intake.take(incoming, data)
     fresh = None if creating else added_rows(compiled, before or {}, data, intake.present)
     result = evaluate(compiled.logic, data, ectx, creating=creating, present=intake.present,
-                      durations=compiled.durations, fresh_rows=fresh)
+                      durations=compiled.durations, given_rows=intake.given_rows, fresh_rows=fresh)
     problems = intake.problems + result.problems
     bad = set(intake.bad)
     problems += _readonly_if(compiled, intake, before, data, result, ectx)
@@ -223,7 +224,8 @@ def _readonly_if(compiled: CompiledForm, intake: _Intake, before: Mapping[str, A
 def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, perms: FieldPermissions,
               bad: set[str]) -> list[Problem]:
     problems = []
-    for step in compiled.logic.steps:
+    logic = compiled.logic
+    for step in logic.steps:
         item = step.field
         if item.computed:
             continue
@@ -233,8 +235,10 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
             if needed and item.key not in bad and _empty(data.get(item.key)):
                 problems.append(Problem("field.required", {}, path=item.key))
             continue
-        for index, row in enumerate(data.get(step.subtable) or ()):
-            where = f"{step.subtable}[{index}].{item.key}"
+        if not item.required and step.required_if is None:
+            continue  # a column never required in any row
+        rows = data.get(step.subtable) or ()
+        for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
             state = result.states.get(where)
             needed = state is not None and state.visible and state.required
             if needed and where not in bad and _empty(row.get(item.key)):

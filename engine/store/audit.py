@@ -44,18 +44,18 @@ def canonical(value: Any) -> str:
 
 def entry_hash(entry_id: int, at: datetime, actor_id: int | None, actor: str, action: str,
                object_type: str, object_id: str, diff: Any, prev_hash: str) -> str:
-    body = canonical(
-        {
-            "id": entry_id,
-            "at": at.isoformat(),
-            "actor_id": actor_id,
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "diff": diff,
-        }
-    )
+    return _digest(entry_id, at, actor_id, actor, action, object_type, object_id, canonical(diff), prev_hash)
+
+
+def _digest(entry_id: int, at: datetime, actor_id: int | None, actor: str, action: str, object_type: str,
+            object_id: str, diff_text: str, prev_hash: str) -> str:
+    """SHA-256 of the previous hash and the canonical JSON of the entry, with the diff given as
+    its canonical text: the diff (a whole record on create) is serialised once per append. The
+    keys sort as action, actor, actor_id, at, diff, id, object_id, object_type, so the text is
+    exactly `canonical` of the whole entry (a test keeps it so)."""
+    before = canonical({"action": action, "actor": actor, "actor_id": actor_id, "at": at.isoformat()})
+    after = canonical({"id": entry_id, "object_id": object_id, "object_type": object_type})
+    body = f'{before[:-1]},"diff":{diff_text},{after[1:]}'
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -84,9 +84,10 @@ def append(session: Session, actor: Actor, action: str, object_type: str, object
         advanced = session.execute(_ADVANCE).one()
     entry_id, prev_hash = advanced
     at = utcnow()
-    stored_diff = json.loads(canonical(diff if diff is not None else {}))  # exactly what reads back
-    digest = entry_hash(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), stored_diff,
-                        prev_hash)
+    diff_text = canonical(diff if diff is not None else {})
+    stored_diff = json.loads(diff_text)  # exactly what reads back (its canonical text is diff_text)
+    digest = _digest(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), diff_text,
+                     prev_hash)
     session.execute(_INSERT, {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
                               "object_type": object_type, "object_id": str(object_id), "diff": stored_diff,
                               "prev_hash": prev_hash, "hash": digest})

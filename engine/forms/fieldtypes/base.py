@@ -182,6 +182,16 @@ class FieldBase(ItemBase):
         """(kind, id) pairs the store must confirm exist: ("user", 3), ("file", 12), …"""
         return ()
 
+    @property
+    def may_refer(self) -> bool:
+        """Can a value of this field refer to something (so writes must look it up)?"""
+        return type(self).references is not FieldBase.references
+
+    @property
+    def may_search(self) -> bool:
+        """Can a value of this field give search text?"""
+        return self.searchable or type(self).search_text is not FieldBase.search_text
+
     def option_values(self) -> list[str] | None:
         return None
 

@@ -78,18 +78,33 @@ class SubtableField(FieldBase):
     def to_cell(self, value: Any, ctx: ValueContext = DEFAULT_CONTEXT) -> Any:
         return None  # rows go to their own sheet
 
+    @cached_property
+    def _searched(self) -> list[FieldBase]:
+        return [f for f in self.value_fields() if f.may_search]
+
+    @cached_property
+    def _referring(self) -> list[FieldBase]:
+        return [f for f in self.value_fields() if f.may_refer]
+
+    @property
+    def may_refer(self) -> bool:
+        return bool(self._referring)
+
     def search_text(self, value: Any) -> str | None:
         parts = []
+        columns = self._searched
         for row in value or ():
-            for field in self.value_fields():
-                text = field.search_text(row.get(field.key))
+            for field in columns:
+                cell = row.get(field.key)
+                text = None if cell is None else field.search_text(cell)
                 if text:
                     parts.append(text)
         return " ".join(parts) or None
 
     def references(self, value: Any) -> Iterable[tuple[str, int]]:
-        for row in value or ():
-            for field in self.value_fields():
+        columns = self._referring
+        for row in value or () if columns else ():
+            for field in columns:
                 yield from field.references(row.get(field.key))
 
 

@@ -64,7 +64,10 @@ def _failure(error: ExprError, where: str, expr: CompiledExpr) -> Problem:
 
 def to_stored(value: Any) -> Any:
     """A runtime value as stored JSON (durations stay timedelta until `_durations_out`)."""
-    if value is None or isinstance(value, bool | int | str | timedelta):
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or value is None:  # the usual results, first
+        return value
+    if isinstance(value, bool | int | str | timedelta):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -117,7 +120,8 @@ class Runner:
 
     def _top(self, step: Step) -> None:
         key = step.field.key
-        visible = all(_truth(v, self.data, self.ctx, step.path, self.result.problems) for v in step.visible)
+        visible = not step.visible or all(_truth(v, self.data, self.ctx, step.path, self.result.problems)
+                                          for v in step.visible)
         self.result.states[key] = FieldState(visible=visible)
         if not visible:
             self.data.pop(key, None)
@@ -150,6 +154,9 @@ class Runner:
             ctx = self.row_ctx[table] = self.ctx.with_variables(record=self.data)
         key = step.field.key
         problems = self.result.problems
+        if not step.visible and step.formula is not None:  # a row formula always shown: just compute it
+            self._row_formula(step, rows, paths, ctx, shown)
+            return
         hidden = FieldState(visible=False)
         given_rows = self.given_rows.get(table) or ()
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
@@ -169,6 +176,21 @@ class Runner:
                 value = self._value(step, row, ctx, given, where, new)
                 if value is not _KEEP:
                     row[key] = value
+
+    def _row_formula(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                     shown: FieldState | None) -> None:
+        """`_value` of a formula, row after row, without the per-row detours."""
+        key, formula, decimals = step.field.key, step.formula, step.decimals
+        assert formula is not None
+        run = formula.evaluate
+        states = self.result.states
+        for row, where in zip(rows, paths, strict=False):
+            states[where] = shown or FieldState()
+            try:
+                row[key] = round_result(to_stored(run(row, ctx)), decimals)
+            except ExprError as error:
+                self.result.problems.append(_failure(error, where, formula))
+                row[key] = None
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
                new: bool) -> Any:

@@ -117,17 +117,17 @@ class _Intake:
         """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean); the
         row holds exactly the cells given a well-formed value."""
         out: dict[str, Any] = {}
-        columns = table.columns
+        coercers = table.coercers
         ctx = self.ctx
         for key, raw in row.items():
-            column = columns.get(key)
-            if column is None:
-                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}[{index}].{key}"))
-                continue
-            if column.computed:
-                continue
+            coerce = coercers.get(key)
+            if coerce is None:
+                if key not in coercers:
+                    self.problems.append(Problem("record.unknown_field", {"name": key},
+                                                 path=f"{path}[{index}].{key}"))
+                continue  # a computed column: the server computes it, whatever was sent
             try:
-                out[key] = column.coerce(raw, ctx)
+                out[key] = coerce(raw, ctx)
             except FieldError as exc:
                 where = f"{path}[{index}].{key}"
                 self.problems.append(_error(exc, where))

@@ -8,6 +8,7 @@ carry a `parent` and `data` so an `options_filter` expression can narrow them by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -132,6 +133,18 @@ class _Choice(FieldBase):
 class _Single(_Choice):
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
         return self._one(raw)
+
+    def coercer(self) -> Callable[[Any, ValueContext], Any]:
+        slow = self.coerce
+        if type(self).coerce_value is not _Single.coerce_value:
+            return slow
+        index = self._text_index
+
+        def coerce(raw: Any, ctx: ValueContext) -> Any:
+            found = index.get(raw) if type(raw) is str else None
+            return found if found is not None and raw.strip() else slow(raw, ctx)
+
+        return coerce
 
     def json_schema(self) -> dict[str, Any]:
         return nullable({"type": "string", "enum": self.option_values()})

@@ -9,7 +9,7 @@ another sub-table, layout items and serial numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -47,6 +47,11 @@ class SubtableField(FieldBase):
 
     def value_fields(self) -> list[FieldBase]:
         return list(self.columns.values())
+
+    @cached_property
+    def coercers(self) -> dict[str, Callable[[Any, ValueContext], Any] | None]:
+        """Each column's coercer (None for computed columns, which clients do not write)."""
+        return {key: None if f.computed else f.coercer() for key, f in self.columns.items()}
 
     def expr_type_spec(self) -> Any:
         return [{f.key: f.expr_type_spec() for f in self.value_fields()}]

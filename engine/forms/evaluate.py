@@ -67,6 +67,8 @@ def to_stored(value: Any) -> Any:
     kind = type(value)
     if kind is int or kind is str or kind is bool or value is None:  # the usual results, first
         return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, bool | int | str | timedelta):
         return value
     if isinstance(value, float):
@@ -187,7 +189,8 @@ class Runner:
         for row, where in zip(rows, paths, strict=False):
             states[where] = shown or FieldState()
             try:
-                row[key] = round_result(to_stored(run(row, ctx)), decimals)
+                value = to_stored(run(row, ctx))
+                row[key] = value if decimals is None else round_result(value, decimals)
             except ExprError as error:
                 self.result.problems.append(_failure(error, where, formula))
                 row[key] = None

@@ -77,8 +77,8 @@ class Logic:
     by_name: dict[str, Step]
     problems: list[Problem]
     formula_types: dict[str, str]
-    # Where formulas put their results ("score"; per sub-table its columns): the only places,
-    # with duration fields, a duration can appear.
+    # Formulas whose result may be a duration (typed so, or of no known type) — "score", and per
+    # sub-table its columns: with duration fields, the only places a duration can appear.
     formula_keys: tuple[set[str], dict[str, set[str]]] = field(default_factory=lambda: (set(), {}))
     _paths: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
@@ -249,10 +249,12 @@ def compile_logic(definition: FormDefinition, resolve_form: FormResolver | None 
         sorted_names = list(nx.lexicographical_topological_sort(graph, key=lambda n: order[n])) \
             if nx.is_directed_acyclic_graph(graph) else [s.name for s in steps]
         steps = [by_name[n] for n in sorted_names]
-    top = {s.field.key for s in steps if s.formula is not None and s.subtable is None}
+    timed = [s for s in steps if s.formula is not None and
+             (getattr(s.field, "result", None) or types.get(s.name)) in (None, "duration")]
+    top = {s.field.key for s in timed if s.subtable is None}
     rows: dict[str, set[str]] = {}
-    for s in steps:
-        if s.formula is not None and s.subtable is not None:
+    for s in timed:
+        if s.subtable is not None:
             rows.setdefault(s.subtable, set()).add(s.field.key)
     return Logic(schema=schema, row_schemas=row_schemas, steps=steps, by_name=by_name, problems=problems,
                  formula_types=types, formula_keys=(top, rows))

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from engine import i18n
@@ -71,6 +72,12 @@ _LOG = AuditEntry.__table__
 _ADVANCE = _HEAD.update().where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
 _INSERT = _LOG.insert()
 _SET_HASH = _HEAD.update().where(_HEAD.c.id == 1)
+# The diff goes in as the canonical text its hash covers, not serialised a second time (a
+# record's whole data on create): JSON text on SQLite, cast to JSONB on PostgreSQL.
+_INSERT_TEXT = {
+    "sqlite": _LOG.insert().values(diff=bindparam("diff_text", type_=Text)),
+    "postgresql": _LOG.insert().values(diff=cast(bindparam("diff_text", type_=Text), JSONB)),
+}
 
 
 def append(session: Session, actor: Actor, action: str, object_type: str, object_id: Any,
@@ -85,12 +92,15 @@ def append(session: Session, actor: Actor, action: str, object_type: str, object
     entry_id, prev_hash = advanced
     at = utcnow()
     diff_text = canonical(diff if diff is not None else {})
-    stored_diff = json.loads(diff_text)  # exactly what reads back (its canonical text is diff_text)
     digest = _digest(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), diff_text,
                      prev_hash)
-    session.execute(_INSERT, {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
-                              "object_type": object_type, "object_id": str(object_id), "diff": stored_diff,
-                              "prev_hash": prev_hash, "hash": digest})
+    values = {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
+              "object_type": object_type, "object_id": str(object_id), "prev_hash": prev_hash, "hash": digest}
+    as_text = _INSERT_TEXT.get(session.get_bind().dialect.name)
+    if as_text is not None:
+        session.execute(as_text, {**values, "diff_text": diff_text})
+    else:  # another database: its JSON type serialises what reads back as the text hashed
+        session.execute(_INSERT, {**values, "diff": json.loads(diff_text)})
     session.execute(_SET_HASH, {"hash": digest})
     return entry_id
 

@@ -10,7 +10,7 @@ problems, never 500s.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -91,14 +91,14 @@ class Runner:
 
     def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
                  present: AbstractSet[str], duration_keys: tuple[set[str], dict[str, set[str]]],
-                 given_rows: Mapping[str, Sequence[AbstractSet[str]]] | None = None,
                  fresh_rows: Mapping[str, Collection[int]] | None = None) -> None:
         self.logic = logic
         self.data = data
         self.ctx = ctx
         self.creating = creating
-        self.present = present  # the form's fields the client gave a value
-        self.given_rows = given_rows or {}  # per sub-table, per row: the cells the client gave
+        # The form's fields the client gave. A row holds exactly the cells the client gave until
+        # each cell's own step runs, so a cell's step reads "given" off the row itself.
+        self.present = present
         # On an update, the sub-table rows the update adds (by index): they get their defaults.
         self.fresh_rows = fresh_rows or {}
         self.top_durations, self.row_durations = duration_keys
@@ -160,7 +160,6 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
-        given_rows = self.given_rows.get(table) or ()
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
             for condition in step.visible:
@@ -174,8 +173,7 @@ class Runner:
             states[where] = shown or FieldState()
             if computes:
                 new = self.creating or (fresh is not None and index in fresh)
-                given = index < len(given_rows) and key in given_rows[index]
-                value = self._value(step, row, ctx, given, where, new)
+                value = self._value(step, row, ctx, key in row, where, new)
                 if value is not _KEEP:
                     row[key] = value
 
@@ -268,14 +266,13 @@ _KEEP = _Keep()
 
 def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
              present: AbstractSet[str] = frozenset(), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
-             given_rows: Mapping[str, Sequence[AbstractSet[str]]] | None = None,
              fresh_rows: Mapping[str, Collection[int]] | None = None) -> Evaluation:
     """Visibility, defaults and formulas, in dependency order; then required / read-only states
-    and the option filters, on the final values. `present`: the fields the client gave;
-    `given_rows`: per sub-table row, the cells it gave; `fresh_rows`: on an update, the indexes
-    of the sub-table rows it adds, which get their defaults as on create."""
+    and the option filters, on the final values. `present`: the fields the client gave (a
+    sub-table row holds just the cells given); `fresh_rows`: on an update, the indexes of the
+    sub-table rows it adds, which get their defaults as on create."""
     runner = Runner(logic, data, ctx, creating=creating, present=present, duration_keys=durations,
-                    given_rows=given_rows, fresh_rows=fresh_rows)
+                    fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
         if step.subtable is None:

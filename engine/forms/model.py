@@ -85,6 +85,11 @@ class FormDefinition(BaseModel):
         records or files: the only ones a write looks up."""
         return [f for f in self._values if f.may_refer]
 
+    @cached_property
+    def checked_fields(self) -> list[FieldBase]:
+        """The fields (sub-tables included) whose type adds checks of its own."""
+        return [f for f in self._values if f.may_check]
+
     def subtables(self) -> list[SubtableField]:
         return [f for f in self.fields if isinstance(f, SubtableField)]
 

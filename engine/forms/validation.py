@@ -71,7 +71,6 @@ class _Intake:
         self.forbidden: list[Problem] = []
         self.bad: set[str] = set()
         self.present: set[str] = set()  # the fields given a (well-formed) value
-        self.given_rows: dict[str, list[frozenset[str]]] = {}  # per sub-table row: the cells given
 
     def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
         for key, raw in incoming.items():
@@ -108,9 +107,7 @@ class _Intake:
             self.bad.add(path)
             return None
         if isinstance(item, SubtableField) and value is not None:
-            rows = [self._row(item, row, path, i) for i, row in enumerate(value)]
-            self.given_rows[path] = [frozenset(row) for row in rows]
-            return rows
+            return [self._row(item, row, path, i) for i, row in enumerate(value)]
         return value
 
     def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
@@ -154,9 +151,9 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     intake = _Intake(compiled, before, perms, ctx, creating=creating, keep_computed=keep_computed)
     data = _copy(before)
     intake.take(incoming, data)
-    fresh = None if creating else added_rows(compiled, before or {}, data, intake.present)
+    fresh = None if creating else _added_rows(compiled, before or {}, data, intake.present)
     result = evaluate(compiled.logic, data, ectx, creating=creating, present=intake.present,
-                      durations=compiled.durations, given_rows=intake.given_rows, fresh_rows=fresh)
+                      durations=compiled.durations, fresh_rows=fresh)
     problems = intake.problems + result.problems
     bad = set(intake.bad)
     problems += _readonly_if(compiled, intake, before, data, result, ectx)
@@ -169,7 +166,7 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     return Prepared(data=data, problems=problems, forbidden=intake.forbidden, evaluation=result, changed=changed)
 
 
-def added_rows(compiled: CompiledForm, before: Mapping[str, Any], data: Mapping[str, Any],
+def _added_rows(compiled: CompiledForm, before: Mapping[str, Any], data: Mapping[str, Any],
                present: set[Any]) -> dict[str, set[int]]:
     """Per sub-table an update sends, the indexes of the rows it adds. Rows carry no id, so a
     row is one of the stored rows when its cells (computed columns and empty cells aside) equal
@@ -281,20 +278,15 @@ def _path(parts: Any) -> str:
     return out
 
 
-def _checks_values(item: FieldBase) -> bool:
-    """Does the type add checks of its own (checksums, option trees, limits)?"""
-    return type(item).check is not FieldBase.check
-
-
 def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
     problems = []
-    for item in compiled.definition.value_fields():
+    for item in compiled.definition.checked_fields:
         value = data.get(item.key)
         if value is None or item.key in bad:
             continue
         if isinstance(item, SubtableField):
-            columns = [c for c in item.value_fields() if _checks_values(c)]
-            if not columns or not isinstance(value, list):
+            columns = item.checked_columns
+            if not isinstance(value, list):
                 continue
             for index, row in enumerate(value):
                 for column in columns:
@@ -305,8 +297,7 @@ def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) ->
                     if where not in bad:
                         problems += [_error(e, where) for e in column.check(cell)]
             continue
-        if _checks_values(item):
-            problems += [_error(e, item.key) for e in item.check(value)]
+        problems += [_error(e, item.key) for e in item.check(value)]
     return problems
 
 

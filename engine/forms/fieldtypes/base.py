@@ -194,6 +194,11 @@ class FieldBase(ItemBase):
         return type(self).references is not FieldBase.references
 
     @property
+    def may_check(self) -> bool:
+        """Does the type add checks of its own (checksums, option trees, limits)?"""
+        return type(self).check is not FieldBase.check
+
+    @property
     def may_search(self) -> bool:
         """Can a value of this field give search text?"""
         return self.searchable or type(self).search_text is not FieldBase.search_text

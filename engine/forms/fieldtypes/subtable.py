@@ -95,6 +95,15 @@ class SubtableField(FieldBase):
     def may_refer(self) -> bool:
         return bool(self._referring)
 
+    @cached_property
+    def checked_columns(self) -> list[FieldBase]:
+        """The columns whose type adds checks of its own."""
+        return [f for f in self.value_fields() if f.may_check]
+
+    @property
+    def may_check(self) -> bool:
+        return bool(self.checked_columns)
+
     def search_text(self, value: Any) -> str | None:
         parts = []
         columns = self._searched

@@ -120,11 +120,18 @@ class _Choice(FieldBase):
             raise FieldError("field.not_option", value=text, options=", ".join(self.option_values()[:20]))
         return found
 
+    @cached_property
+    def _labels(self) -> dict[str, dict[str, str]]:
+        """Per locale, option value → label; filled as locales are asked for (search text and
+        exports ask for every row's option)."""
+        return {}
+
     def label_of(self, value: str, locale: str | None = None) -> str:
-        for option in self.options:
-            if option.value == value:
-                return option.text(locale)
-        return value
+        loc = i18n.normalize_locale(locale)
+        labels = self._labels.get(loc)
+        if labels is None:
+            labels = self._labels[loc] = {o.value: o.text(loc) for o in reversed(self.options)}
+        return labels.get(value, value)
 
     def excel_choices(self, locale: str | None = None) -> list[str] | None:
         return [o.text(locale) for o in self.options]

@@ -35,6 +35,9 @@ def get_path(value: Any, path: tuple[str, ...]) -> Any:
             value = value.get(part)
         elif isinstance(value, list | tuple):
             rest = path[index:]
+            if len(rest) == 1:  # `measures.cost`: one cell per row, the usual projection
+                return flatten_projection([row.get(part) if type(row) is dict else get_path(row, rest)
+                                           for row in value])
             return flatten_projection([get_path(row, rest) for row in value])
         else:
             raise fail("expr.no_member", type=type_label(kind_of(value)), name=part)

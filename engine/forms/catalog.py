@@ -7,7 +7,7 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -19,6 +19,15 @@ from engine.store.models import Definition
 KIND = "form"
 _COMPILED: OrderedDict[tuple[str, int, str], CompiledForm] = OrderedDict()
 _LOCK = Lock()
+
+
+_DEFS = Definition.__table__
+# Built once: every record write asks for its form's head, and a Core statement with bound
+# parameters skips rebuilding and re-keying the query each time.
+_HEAD_COLUMNS = select(_DEFS.c.key, _DEFS.c.version, _DEFS.c.checksum).where(
+    _DEFS.c.kind == KIND, _DEFS.c.key == bindparam("key"))
+_CURRENT_HEAD = _HEAD_COLUMNS.where(_DEFS.c.status == "published").order_by(_DEFS.c.version.desc()).limit(1)
+_VERSION_HEAD = _HEAD_COLUMNS.where(_DEFS.c.version == bindparam("version"))
 
 
 class FormCatalog:
@@ -45,13 +54,9 @@ class FormCatalog:
 
     def _head(self, key: str, version: int | None) -> Any:
         """Key, version and checksum of the current (or a given) version, without the body."""
-        query = select(Definition.key, Definition.version, Definition.checksum).where(
-            Definition.kind == KIND, Definition.key == key)
         if version is None:
-            query = query.where(Definition.status == "published").order_by(Definition.version.desc()).limit(1)
-        else:
-            query = query.where(Definition.version == version)
-        return self.repo.session.execute(query).first()
+            return self.repo.session.execute(_CURRENT_HEAD, {"key": key}).first()
+        return self.repo.session.execute(_VERSION_HEAD, {"key": key, "version": version}).first()
 
     def current(self, key: str) -> CompiledForm:
         """The published version new records are written with."""

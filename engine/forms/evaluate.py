@@ -10,9 +10,11 @@ problems, never 500s.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from engine.errors import Problem
@@ -62,7 +64,12 @@ def _failure(error: ExprError, where: str, expr: CompiledExpr) -> Problem:
 
 def to_stored(value: Any) -> Any:
     """A runtime value as stored JSON (durations stay timedelta until `_durations_out`)."""
-    if value is None or isinstance(value, bool | int | str | timedelta):
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or value is None:  # the usual results, first
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str | timedelta):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -83,12 +90,17 @@ class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
     def __init__(self, logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-                 present: set[Any], duration_keys: tuple[set[str], dict[str, set[str]]]) -> None:
+                 present: AbstractSet[str], duration_keys: tuple[set[str], dict[str, set[str]]],
+                 fresh_rows: Mapping[str, Collection[int]] | None = None) -> None:
         self.logic = logic
         self.data = data
         self.ctx = ctx
         self.creating = creating
-        self.present = present  # given a value by the client: "title", ("measures", "qty", 3)
+        # The form's fields the client gave. A row holds exactly the cells the client gave until
+        # each cell's own step runs, so a cell's step reads "given" off the row itself.
+        self.present = present
+        # On an update, the sub-table rows the update adds (by index): they get their defaults.
+        self.fresh_rows = fresh_rows or {}
         self.top_durations, self.row_durations = duration_keys
         self.result = Evaluation(data=data)
         self.row_ctx: dict[str, EvalContext] = {}
@@ -110,35 +122,45 @@ class Runner:
 
     def _top(self, step: Step) -> None:
         key = step.field.key
-        visible = all(_truth(v, self.data, self.ctx, step.path, self.result.problems) for v in step.visible)
+        visible = not step.visible or all(_truth(v, self.data, self.ctx, step.path, self.result.problems)
+                                          for v in step.visible)
         self.result.states[key] = FieldState(visible=visible)
         if not visible:
             self.data.pop(key, None)
             return
-        value = self._value(step, self.data, self.ctx, key in self.present, key)
+        value = self._value(step, self.data, self.ctx, key in self.present, key, self.creating)
         if value is not _KEEP:
             self.data[key] = value
 
     def _rows(self, step: Step) -> None:
-        rows = self.data.get(step.subtable or "")
+        table = step.subtable or ""
+        rows = self.data.get(table)
         if not rows:
             return
-        ctx = self.row_ctx.get(step.subtable or "")
-        if ctx is None:
-            ctx = self.row_ctx[step.subtable or ""] = self.ctx.with_variables(record=self.data)
-        key = step.field.key
-        problems = self.result.problems
         states = self.result.states
+        paths = self.logic.cell_paths(step, len(rows))
+        fresh = None if self.creating else self.fresh_rows.get(table)
+        computes = step.formula is not None or (step.has_default and (self.creating or bool(fresh)))
         # A column without conditional states has the same state in every row: share it.
         shown = FieldState(True, step.field.required, step.field.readonly or step.field.computed) \
-            if _constant_state(step) else None
+            if step.constant_state else None
+        if not step.visible and not computes:  # the common plain column: only its states
+            if shown is not None:
+                states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+            else:
+                for where, _ in zip(paths, rows, strict=False):
+                    states[where] = FieldState()
+            return
+        ctx = self.row_ctx.get(table)
+        if ctx is None:
+            ctx = self.row_ctx[table] = self.ctx.with_variables(record=self.data)
+        key = step.field.key
+        problems = self.result.problems
+        if not step.visible and step.formula is not None:  # a row formula always shown: just compute it
+            self._row_formula(step, rows, paths, ctx, shown)
+            return
         hidden = FieldState(visible=False)
-        prefix = f"{step.subtable}["
-        suffix = f"].{key}"
-        computes = step.formula is not None or (self.creating and (step.default is not None or
-                                                                    step.default_value is not NO_DEFAULT))
-        for index, row in enumerate(rows):
-            where = f"{prefix}{index}{suffix}"
+        for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
             for condition in step.visible:
                 if not _truth(condition, row, ctx, where, problems):
@@ -150,11 +172,31 @@ class Runner:
                 continue
             states[where] = shown or FieldState()
             if computes:
-                value = self._value(step, row, ctx, (step.subtable, key, index) in self.present, where)
+                new = self.creating or (fresh is not None and index in fresh)
+                value = self._value(step, row, ctx, key in row, where, new)
                 if value is not _KEEP:
                     row[key] = value
 
-    def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str) -> Any:
+    def _row_formula(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                     shown: FieldState | None) -> None:
+        """`_value` of a formula, row after row, without the per-row detours."""
+        key, formula, decimals = step.field.key, step.formula, step.decimals
+        assert formula is not None
+        run = formula.evaluate
+        states = self.result.states
+        for row, where in zip(rows, paths, strict=False):
+            states[where] = shown or FieldState()
+            try:
+                value = to_stored(run(row, ctx))
+                row[key] = value if decimals is None else round_result(value, decimals)
+            except ExprError as error:
+                self.result.problems.append(_failure(error, where, formula))
+                row[key] = None
+
+    def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
+               new: bool) -> Any:
+        """The step's formula result; else its default when `new` (a created record, a row an
+        update adds) and nothing was given; else _KEEP (leave the value as it is)."""
         if step.formula is not None:
             try:
                 result = to_stored(step.formula.evaluate(scope, ctx))
@@ -162,7 +204,7 @@ class Runner:
                 self.result.problems.append(_failure(error, where, step.formula))
                 return None
             return round_result(result, step.decimals)
-        if not self.creating or given or scope.get(step.field.key) is not None:
+        if not new or given or scope.get(step.field.key) is not None:
             return _KEEP
         if step.default_value is not NO_DEFAULT:
             raw = step.default_value
@@ -193,17 +235,20 @@ class Runner:
                         row[key] = timedelta(seconds=row[key])
 
     def _durations_out(self) -> None:
-        def plain(value: Any) -> Any:
-            return round(value.total_seconds()) if isinstance(value, timedelta) else value
-
-        for key, value in list(self.data.items()):
+        """Durations back to whole seconds: only duration fields and formula results can hold
+        one, so only those are looked at."""
+        formula_top, formula_rows = self.logic.formula_keys
+        for key in self.top_durations | formula_top:
+            value = self.data.get(key)
             if isinstance(value, timedelta):
-                self.data[key] = plain(value)
-            elif isinstance(value, list) and value and isinstance(value[0], dict):
-                for row in value:
-                    for k, v in row.items():
-                        if isinstance(v, timedelta):
-                            row[k] = plain(v)
+                self.data[key] = round(value.total_seconds())
+        for table in self.row_durations.keys() | formula_rows.keys():
+            keys = self.row_durations.get(table, set()) | formula_rows.get(table, set())
+            for row in self.data.get(table) or ():
+                for key in keys:
+                    value = row.get(key)
+                    if isinstance(value, timedelta):
+                        row[key] = round(value.total_seconds())
 
 
 def round_result(value: Any, decimals: int | None) -> Any:
@@ -220,25 +265,24 @@ _KEEP = _Keep()
 
 
 def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: bool,
-             present: Iterable[Any] = (), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
-             ) -> Evaluation:
+             present: AbstractSet[str] = frozenset(), durations: tuple[set[str], dict[str, set[str]]] = (set(), {}),
+             fresh_rows: Mapping[str, Collection[int]] | None = None) -> Evaluation:
     """Visibility, defaults and formulas, in dependency order; then required / read-only states
-    and the option filters, on the final values."""
-    runner = Runner(logic, data, ctx, creating=creating, present=set(present), duration_keys=durations)
+    and the option filters, on the final values. `present`: the fields the client gave (a
+    sub-table row holds just the cells given); `fresh_rows`: on an update, the indexes of the
+    sub-table rows it adds, which get their defaults as on create."""
+    runner = Runner(logic, data, ctx, creating=creating, present=present, duration_keys=durations,
+                    fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
         if step.subtable is None:
             _states(step, data, ctx, result, step.field.key, step.field.key)
-        elif not _constant_state(step):
+        elif not step.constant_state:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
-            for index, row in enumerate(data.get(step.subtable) or ()):
-                where = f"{step.subtable}[{index}].{step.field.key}"
+            rows = data.get(step.subtable) or ()
+            for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
                 _states(step, row, row_ctx, result, step.field.key, where, scope_data=row)
     return result
-
-
-def _constant_state(step: Step) -> bool:
-    return step.required_if is None and step.readonly_if is None and step.options_filter is None
 
 
 def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,

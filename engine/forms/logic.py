@@ -59,6 +59,15 @@ class Step:
     options_filter: CompiledExpr | None = None
     decimals: int | None = None
 
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None or self.default_value is not NO_DEFAULT
+
+    @property
+    def constant_state(self) -> bool:
+        """Is the field's state the same wherever it is shown (no conditional state)?"""
+        return self.required_if is None and self.readonly_if is None and self.options_filter is None
+
 
 @dataclass
 class Logic:
@@ -68,6 +77,21 @@ class Logic:
     by_name: dict[str, Step]
     problems: list[Problem]
     formula_types: dict[str, str]
+    # Formulas whose result may be a duration (typed so, or of no known type) — "score", and per
+    # sub-table its columns: with duration fields, the only places a duration can appear.
+    formula_keys: tuple[set[str], dict[str, set[str]]] = field(default_factory=lambda: (set(), {}))
+    _paths: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    def cell_paths(self, step: Step, count: int) -> list[str]:
+        """`measures[0].qty`, `measures[1].qty`, … for the first `count` rows of a sub-table
+        column: built once per form version and reused by every write (paths key the states
+        and problems of every cell)."""
+        paths = self._paths.get(step.name)
+        if paths is None or len(paths) < count:
+            prefix, suffix = f"{step.subtable}[", f"].{step.field.key}"
+            paths = [f"{prefix}{i}{suffix}" for i in range(max(count, 2 * len(paths or ())))]
+            self._paths[step.name] = paths
+        return paths
 
 
 def _collector(problems: list[Problem]) -> Callable[..., CompiledExpr | None]:
@@ -225,8 +249,15 @@ def compile_logic(definition: FormDefinition, resolve_form: FormResolver | None 
         sorted_names = list(nx.lexicographical_topological_sort(graph, key=lambda n: order[n])) \
             if nx.is_directed_acyclic_graph(graph) else [s.name for s in steps]
         steps = [by_name[n] for n in sorted_names]
+    timed = [s for s in steps if s.formula is not None and
+             (getattr(s.field, "result", None) or types.get(s.name)) in (None, "duration")]
+    top = {s.field.key for s in timed if s.subtable is None}
+    rows: dict[str, set[str]] = {}
+    for s in timed:
+        if s.subtable is not None:
+            rows.setdefault(s.subtable, set()).add(s.field.key)
     return Logic(schema=schema, row_schemas=row_schemas, steps=steps, by_name=by_name, problems=problems,
-                 formula_types=types)
+                 formula_types=types, formula_keys=(top, rows))
 
 
 def _value_expressions(step: Step) -> list[CompiledExpr]:

@@ -79,6 +79,17 @@ class FormDefinition(BaseModel):
     def value_fields(self) -> list[FieldBase]:
         return list(self._values)
 
+    @cached_property
+    def referring_fields(self) -> list[FieldBase]:
+        """The fields (sub-tables included) whose values may refer to users, departments,
+        records or files: the only ones a write looks up."""
+        return [f for f in self._values if f.may_refer]
+
+    @cached_property
+    def checked_fields(self) -> list[FieldBase]:
+        """The fields (sub-tables included) whose type adds checks of its own."""
+        return [f for f in self._values if f.may_check]
+
     def subtables(self) -> list[SubtableField]:
         return [f for f in self.fields if isinstance(f, SubtableField)]
 

@@ -133,9 +133,10 @@ class RecordService:
         compiled = self.catalog.current(form)
         perms = FieldPermissions.of(caller.access, node_permissions)
         incoming = self._defaults_for_people(compiled, data, caller)
-        prepared = prepare(compiled, incoming, permissions=perms, value_ctx=self.value_ctx,
-                           eval_ctx=self.eval_context(), keep_computed=keep_computed)
-        self._refuse(prepared, compiled, caller, record_id=None)
+        ectx = self.eval_context()
+        prepared = prepare(compiled, incoming, permissions=perms, value_ctx=self.value_ctx, eval_ctx=ectx,
+                           keep_computed=keep_computed)
+        self._refuse(prepared, compiled, caller, None, ectx)
         self.assign_serials(compiled, prepared.data)
         now = self.clock.now()
         row = Record(form=form, form_version=compiled.version, data=prepared.data, status="active",
@@ -164,9 +165,10 @@ class RecordService:
         compiled = self.catalog.version(form, row.form_version)
         before = dict(row.data or {})
         perms = FieldPermissions.of(caller.access, node_permissions)
+        ectx = self.eval_context()
         prepared = prepare(compiled, patch, before=before, permissions=perms, value_ctx=self.value_ctx,
-                           eval_ctx=self.eval_context())
-        self._refuse(prepared, compiled, caller, record_id=row.id)
+                           eval_ctx=ectx)
+        self._refuse(prepared, compiled, caller, row.id, ectx)
         if not prepared.changed:
             return RecordView.of(row, caller.hidden)
         now = self.clock.now()
@@ -265,14 +267,14 @@ class RecordService:
                     out[item.key] = value
         return out
 
-    def _refuse(self, prepared: Prepared, compiled: CompiledForm, caller: Caller, record_id: int | None) -> None:
+    def _refuse(self, prepared: Prepared, compiled: CompiledForm, caller: Caller, record_id: int | None,
+                ctx: EvalContext) -> None:
         if prepared.forbidden:
             raise Forbidden("record.fields_locked", problems=prepared.forbidden)
         problems = list(prepared.problems)
         problems += self._reference_problems(compiled, prepared.data, caller, record_id)
         if not problems:
-            problems += relation_problems(self.session, compiled, self.catalog.current, prepared.data,
-                                          self.eval_context())
+            problems += relation_problems(self.session, compiled, self.catalog.current, prepared.data, ctx)
         if problems:
             raise InvalidInput("record.invalid", problems=problems)
 
@@ -285,8 +287,9 @@ class RecordService:
         """Problems of referenced users, departments, records and files, per item, with one
         query per kind for all items together."""
         wanted: list[tuple[int, str, str, int, FieldBase]] = []
+        fields = compiled.definition.referring_fields
         for index, data in items:
-            for item in compiled.definition.value_fields():
+            for item in fields:
                 if isinstance(item, SubtableField):
                     for r, row in enumerate(data.get(item.key) or ()):
                         for column in item.value_fields():
@@ -334,7 +337,7 @@ class RecordService:
         return []
 
     def _attach_files(self, compiled: CompiledForm, row: Record) -> None:
-        ids = {ref for item in compiled.definition.value_fields()
+        ids = {ref for item in compiled.definition.referring_fields
                for kind, ref in item.references(row.data.get(item.key)) if kind == "file"}
         if ids:
             self.session.execute(update(StoredFile).where(StoredFile.id.in_(ids), StoredFile.record_id.is_(None))

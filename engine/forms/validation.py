@@ -10,6 +10,8 @@ sub-table cell, never first-error-only; a value that failed coercion is not repo
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +70,7 @@ class _Intake:
         self.problems: list[Problem] = []
         self.forbidden: list[Problem] = []
         self.bad: set[str] = set()
-        self.present: set[Any] = set()  # "title", or ("measures", "qty", 3) for a cell
+        self.present: set[str] = set()  # the fields given a (well-formed) value
 
     def take(self, incoming: Mapping[str, Any], data: dict[str, Any]) -> None:
         for key, raw in incoming.items():
@@ -105,30 +107,28 @@ class _Intake:
             self.bad.add(path)
             return None
         if isinstance(item, SubtableField) and value is not None:
-            return [self._row(item, row, f"{path}[{i}]", i) for i, row in enumerate(value)]
+            return [self._row(item, row, path, i) for i, row in enumerate(value)]
         return value
 
     def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
-        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean)."""
+        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean); the
+        row holds exactly the cells given a well-formed value."""
         out: dict[str, Any] = {}
-        columns = table.columns
-        present = self.present
+        coercers = table.coercers
         ctx = self.ctx
         for key, raw in row.items():
-            column = columns.get(key)
-            if column is None:
-                self.problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}.{key}"))
-                continue
-            if column.computed:
-                continue
+            coerce = coercers.get(key)
+            if coerce is None:
+                if key not in coercers:
+                    self.problems.append(Problem("record.unknown_field", {"name": key},
+                                                 path=f"{path}[{index}].{key}"))
+                continue  # a computed column: the server computes it, whatever was sent
             try:
-                out[key] = column.coerce(raw, ctx)
+                out[key] = coerce(raw, ctx)
             except FieldError as exc:
-                where = f"{path}.{key}"
+                where = f"{path}[{index}].{key}"
                 self.problems.append(_error(exc, where))
                 self.bad.add(where)
-                continue
-            present.add((table.key, key, index))
         return out
 
 
@@ -151,8 +151,9 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     intake = _Intake(compiled, before, perms, ctx, creating=creating, keep_computed=keep_computed)
     data = _copy(before)
     intake.take(incoming, data)
+    fresh = None if creating else _added_rows(compiled, before or {}, data, intake.present)
     result = evaluate(compiled.logic, data, ectx, creating=creating, present=intake.present,
-                      durations=compiled.durations)
+                      durations=compiled.durations, fresh_rows=fresh)
     problems = intake.problems + result.problems
     bad = set(intake.bad)
     problems += _readonly_if(compiled, intake, before, data, result, ectx)
@@ -163,6 +164,37 @@ def prepare(compiled: CompiledForm, incoming: Mapping[str, Any], *, before: Mapp
     changed = [] if creating else [k for k in sorted(set(data) | set(before or {}))
                                    if not _same(data.get(k), (before or {}).get(k))]
     return Prepared(data=data, problems=problems, forbidden=intake.forbidden, evaluation=result, changed=changed)
+
+
+def _added_rows(compiled: CompiledForm, before: Mapping[str, Any], data: Mapping[str, Any],
+               present: set[Any]) -> dict[str, set[int]]:
+    """Per sub-table an update sends, the indexes of the rows it adds. Rows carry no id, so a
+    row is one of the stored rows when its cells (computed columns and empty cells aside) equal
+    a stored row's — each stored row matched once; any other row is new and gets its defaults
+    like a row sent on create, while stored rows sent back keep their values."""
+    out: dict[str, set[int]] = {}
+    for table in compiled.definition.subtables():
+        rows = data.get(table.key)
+        if table.key not in present or not isinstance(rows, list):
+            continue
+        computed = {c.key for c in table.value_fields() if c.computed}
+        stored = Counter(_row_signature(row, computed) for row in before.get(table.key) or ()
+                         if isinstance(row, Mapping))
+        fresh = set()
+        for index, row in enumerate(rows):
+            signature = _row_signature(row, computed)
+            if stored[signature] > 0:
+                stored[signature] -= 1
+            else:
+                fresh.add(index)
+        if fresh:
+            out[table.key] = fresh
+    return out
+
+
+def _row_signature(row: Mapping[str, Any], computed: set[str]) -> str:
+    return json.dumps({k: v for k, v in row.items() if k not in computed and not _empty(v)}, sort_keys=True,
+                      default=str)
 
 
 def _readonly_if(compiled: CompiledForm, intake: _Intake, before: Mapping[str, Any] | None, data: dict[str, Any],
@@ -189,7 +221,8 @@ def _readonly_if(compiled: CompiledForm, intake: _Intake, before: Mapping[str, A
 def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, perms: FieldPermissions,
               bad: set[str]) -> list[Problem]:
     problems = []
-    for step in compiled.logic.steps:
+    logic = compiled.logic
+    for step in logic.steps:
         item = step.field
         if item.computed:
             continue
@@ -199,8 +232,10 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
             if needed and item.key not in bad and _empty(data.get(item.key)):
                 problems.append(Problem("field.required", {}, path=item.key))
             continue
-        for index, row in enumerate(data.get(step.subtable) or ()):
-            where = f"{step.subtable}[{index}].{item.key}"
+        if not item.required and step.required_if is None:
+            continue  # a column never required in any row
+        rows = data.get(step.subtable) or ()
+        for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
             state = result.states.get(where)
             needed = state is not None and state.visible and state.required
             if needed and where not in bad and _empty(row.get(item.key)):
@@ -243,20 +278,15 @@ def _path(parts: Any) -> str:
     return out
 
 
-def _checks_values(item: FieldBase) -> bool:
-    """Does the type add checks of its own (checksums, option trees, limits)?"""
-    return type(item).check is not FieldBase.check
-
-
 def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) -> list[Problem]:
     problems = []
-    for item in compiled.definition.value_fields():
+    for item in compiled.definition.checked_fields:
         value = data.get(item.key)
         if value is None or item.key in bad:
             continue
         if isinstance(item, SubtableField):
-            columns = [c for c in item.value_fields() if _checks_values(c)]
-            if not columns or not isinstance(value, list):
+            columns = item.checked_columns
+            if not isinstance(value, list):
                 continue
             for index, row in enumerate(value):
                 for column in columns:
@@ -267,8 +297,7 @@ def _type_checks(compiled: CompiledForm, data: dict[str, Any], bad: set[str]) ->
                     if where not in bad:
                         problems += [_error(e, where) for e in column.check(cell)]
             continue
-        if _checks_values(item):
-            problems += [_error(e, item.key) for e in item.check(value)]
+        problems += [_error(e, item.key) for e in item.check(value)]
     return problems
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from engine import i18n
@@ -44,18 +45,18 @@ def canonical(value: Any) -> str:
 
 def entry_hash(entry_id: int, at: datetime, actor_id: int | None, actor: str, action: str,
                object_type: str, object_id: str, diff: Any, prev_hash: str) -> str:
-    body = canonical(
-        {
-            "id": entry_id,
-            "at": at.isoformat(),
-            "actor_id": actor_id,
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "diff": diff,
-        }
-    )
+    return _digest(entry_id, at, actor_id, actor, action, object_type, object_id, canonical(diff), prev_hash)
+
+
+def _digest(entry_id: int, at: datetime, actor_id: int | None, actor: str, action: str, object_type: str,
+            object_id: str, diff_text: str, prev_hash: str) -> str:
+    """SHA-256 of the previous hash and the canonical JSON of the entry, with the diff given as
+    its canonical text: the diff (a whole record on create) is serialised once per append. The
+    keys sort as action, actor, actor_id, at, diff, id, object_id, object_type, so the text is
+    exactly `canonical` of the whole entry (a test keeps it so)."""
+    before = canonical({"action": action, "actor": actor, "actor_id": actor_id, "at": at.isoformat()})
+    after = canonical({"id": entry_id, "object_id": object_id, "object_type": object_type})
+    body = f'{before[:-1]},"diff":{diff_text},{after[1:]}'
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -71,6 +72,12 @@ _LOG = AuditEntry.__table__
 _ADVANCE = _HEAD.update().where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
 _INSERT = _LOG.insert()
 _SET_HASH = _HEAD.update().where(_HEAD.c.id == 1)
+# The diff goes in as the canonical text its hash covers, not serialised a second time (a
+# record's whole data on create): JSON text on SQLite, cast to JSONB on PostgreSQL.
+_INSERT_TEXT = {
+    "sqlite": _LOG.insert().values(diff=bindparam("diff_text", type_=Text)),
+    "postgresql": _LOG.insert().values(diff=cast(bindparam("diff_text", type_=Text), JSONB)),
+}
 
 
 def append(session: Session, actor: Actor, action: str, object_type: str, object_id: Any,
@@ -84,12 +91,16 @@ def append(session: Session, actor: Actor, action: str, object_type: str, object
         advanced = session.execute(_ADVANCE).one()
     entry_id, prev_hash = advanced
     at = utcnow()
-    stored_diff = json.loads(canonical(diff if diff is not None else {}))  # exactly what reads back
-    digest = entry_hash(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), stored_diff,
-                        prev_hash)
-    session.execute(_INSERT, {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
-                              "object_type": object_type, "object_id": str(object_id), "diff": stored_diff,
-                              "prev_hash": prev_hash, "hash": digest})
+    diff_text = canonical(diff if diff is not None else {})
+    digest = _digest(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), diff_text,
+                     prev_hash)
+    values = {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
+              "object_type": object_type, "object_id": str(object_id), "prev_hash": prev_hash, "hash": digest}
+    as_text = _INSERT_TEXT.get(session.get_bind().dialect.name)
+    if as_text is not None:
+        session.execute(as_text, {**values, "diff_text": diff_text})
+    else:  # another database: its JSON type serialises what reads back as the text hashed
+        session.execute(_INSERT, {**values, "diff": json.loads(diff_text)})
     session.execute(_SET_HASH, {"hash": digest})
     return entry_id
 

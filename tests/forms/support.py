@@ -53,6 +53,20 @@ def hazard(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def with_row_defaults() -> dict[str, Any]:
+    """HAZARD whose measures have row defaults (a literal option, an expression) and a row
+    formula over a defaulted cell."""
+    body = hazard()
+    body["fields"][8]["fields"] += [
+        {"type": "select", "key": "state", "label": label("状态", "State"), "default": "open",
+         "options": ["open", "done"]},
+        {"type": "number", "key": "weight", "label": label("权重", "Weight"), "default": "record.l + 1"},
+        {"type": "formula", "key": "open_cost", "label": label("未完成费用", "Open cost"),
+         "expr": 'if(state == "open", weight * 10, 0)'},
+    ]
+    return body
+
+
 def publish_form(site: Site, body: dict[str, Any]) -> int:
     with site.session() as session:
         return publish(session, ADMIN, body["key"], body).version

@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from tests.forms.support import HAZARD, label, publish_form
+from tests.forms.support import HAZARD, label, publish_form, with_row_defaults
 from tests.forms.test_files import PDF, png_bytes
 from tests.helpers import auth, grant, make_user
 
@@ -32,6 +32,23 @@ def test_create_read_patch_with_row_version_and_a_stale_patch_is_409(client: Any
     stale = client.patch(f"/api/v1/records/hazard/{record['id']}",
                          json={"data": {"title": "x"}, "row_version": record["row_version"]}, headers=headers)
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "record.stale"
+
+
+def test_a_patch_adding_sub_table_rows_gives_them_their_defaults(client: Any) -> None:
+    publish_form(client.app.state.site, with_row_defaults())
+    headers = _admin(client)
+    record = client.post("/api/v1/records/hazard", json={"data": {
+        "title": "Oil", "l": 4, "measures": [{"action": "Clean", "state": "done"}]}}, headers=headers).json()
+    rows = [*record["data"]["measures"], {"action": "Fence off"}]
+    patched = client.patch(f"/api/v1/records/hazard/{record['id']}",
+                           json={"data": {"measures": rows}, "row_version": record["row_version"]}, headers=headers)
+    assert patched.status_code == 200, patched.text
+    first, added = patched.json()["data"]["measures"]
+    assert first == record["data"]["measures"][0]
+    assert (added["state"], added["weight"], added["open_cost"]) == ("open", 5, 50)
+    preview = client.post("/api/v1/forms/hazard/visibility", json={
+        "record_id": record["id"], "data": {"measures": [*rows, {"action": "Sign"}]}}, headers=headers).json()
+    assert preview["data"]["measures"][2]["state"] == "open"
 
 
 def test_an_invalid_record_is_422_with_every_problem_in_the_callers_language(client: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from engine.forms import load_form
 from engine.forms.compiled import CompiledForm, compile_form
 from engine.forms.validation import prepare
-from tests.forms.support import HAZARD, hazard, label
+from tests.forms.support import HAZARD, hazard, label, with_row_defaults
 
 
 def _compiled(body: dict[str, Any] = HAZARD) -> CompiledForm:
@@ -144,3 +144,34 @@ def test_a_duration_field_reads_as_a_duration_in_formulas() -> None:
     prepared = prepare(_compiled(body), {"title": "a", "spent": "3h"})
     assert prepared.problems == []
     assert (prepared.data["spent"], prepared.data["over"], prepared.data["twice"]) == (10800, True, 21600)
+
+
+def test_rows_an_update_adds_get_their_defaults_and_row_formulas() -> None:
+    compiled = _compiled(with_row_defaults())
+    created = prepare(compiled, {"title": "a", "l": 2, "measures": [{"action": "x"}, {"action": "y", "state": None}]})
+    assert created.problems == []
+    stored = created.data
+    assert [row.get("state") for row in stored["measures"]] == ["open", None]
+    rows = [*stored["measures"], {"action": "z"}]
+    updated = prepare(compiled, {"measures": rows}, before=stored)
+    assert updated.problems == []
+    added = updated.data["measures"][2]
+    assert (added["state"], added["weight"], added["open_cost"]) == ("open", 3, 30)
+    assert updated.data["measures"][:2] == stored["measures"]  # the emptied state stays empty
+
+
+def test_a_stored_row_sent_back_in_another_place_is_not_new() -> None:
+    compiled = _compiled(with_row_defaults())
+    stored = prepare(compiled, {"title": "a", "measures": [{"action": "x", "state": None},
+                                                           {"action": "y"}]}).data
+    rows = [{"action": "new"}, stored["measures"][1], stored["measures"][0]]
+    updated = prepare(compiled, {"measures": rows}, before=stored)
+    assert [row.get("state") for row in updated.data["measures"]] == ["open", "open", None]
+
+
+def test_an_update_leaves_row_defaults_alone_when_the_rows_are_not_sent() -> None:
+    compiled = _compiled(with_row_defaults())
+    stored = prepare(compiled, {"title": "a", "measures": [{"action": "x", "state": None}]}).data
+    updated = prepare(compiled, {"title": "b"}, before=stored)
+    assert updated.data["measures"] == stored["measures"]
+    assert updated.changed == ["title"]

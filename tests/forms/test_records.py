@@ -9,7 +9,7 @@ from engine.events import CollectingSink
 from engine.forms.records import RecordService
 from engine.runtime.site import Site
 from engine.store import audit
-from tests.forms.support import HAZARD, publish_form, records
+from tests.forms.support import HAZARD, publish_form, records, with_row_defaults
 
 
 def test_create_computes_formulas_defaults_and_serial_on_the_server(site: Site) -> None:
@@ -82,3 +82,18 @@ def test_delete_and_restore_are_audited(site: Site) -> None:
     with site.session() as session:
         actions = [e.action for e in audit.query(session, object_type="record")]
     assert actions == ["record.create", "record.delete", "record.restore"]
+
+
+def test_rows_added_by_an_update_get_their_defaults_and_the_stored_rows_keep_theirs(site: Site) -> None:
+    publish_form(site, with_row_defaults())
+    with site.session() as session:
+        view = records(site, session).create("hazard", {
+            "title": "a", "l": 1, "measures": [{"action": "x", "state": "done"}, {"action": "y", "state": None}]})
+    rows = [*view.data["measures"], {"action": "z", "qty": 2, "price": 5}]
+    with site.session() as session:
+        updated = records(site, session).update("hazard", view.id, {"measures": rows}, row_version=view.row_version)
+    measures = updated.data["measures"]
+    assert measures[:2] == view.data["measures"]
+    assert (measures[2]["state"], measures[2]["weight"], measures[2]["open_cost"]) == ("open", 2, 20)
+    assert updated.data["total"] == 10
+    assert "measures" in updated.changed

@@ -118,3 +118,15 @@ def test_the_api_verifies_and_exports_for_admins_only(client: Any, site: Site) -
     assert client.get("/api/v1/audit?object_type=user", headers=h).json()[0]["action"] == "user.create"
     exported = client.get("/api/v1/audit/export.xlsx", headers=h)
     assert exported.status_code == 200 and exported.content[:2] == b"PK"
+
+
+def test_an_entry_hash_is_the_sha256_of_the_previous_hash_and_the_whole_entry_as_canonical_json() -> None:
+    import hashlib
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 22, 8, 30, 1, 123456, tzinfo=UTC)
+    diff = {"form": "巡检", "data": {"b": [1.5, None, {"z": True, "a": "x\"y"}], "a": 10 ** 20, "c": -0.0}}
+    whole = {"id": 7, "at": at.isoformat(), "actor_id": None, "actor": "系统", "action": "record.create",
+             "object_type": "record", "object_id": "42", "diff": diff}
+    expected = hashlib.sha256(("f" * 64 + audit.canonical(whole)).encode()).hexdigest()
+    assert audit.entry_hash(7, at, None, "系统", "record.create", "record", "42", diff, "f" * 64) == expected

@@ -147,6 +147,12 @@ class FieldBase(ItemBase):
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
         return raw
 
+    def coercer(self) -> Callable[[Any, ValueContext], Any]:
+        """`coerce` as one callable for the record validator, which calls it for every cell of
+        every row: a type may answer its usual input (a str for text, a number for numbers)
+        straight away and hand the rest to `coerce`, with the same result."""
+        return self.coerce
+
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema (draft 2020-12) fragment a stored value satisfies (null = empty)."""
         return {}
@@ -181,6 +187,21 @@ class FieldBase(ItemBase):
     def references(self, value: Any) -> Iterable[tuple[str, int]]:
         """(kind, id) pairs the store must confirm exist: ("user", 3), ("file", 12), …"""
         return ()
+
+    @property
+    def may_refer(self) -> bool:
+        """Can a value of this field refer to something (so writes must look it up)?"""
+        return type(self).references is not FieldBase.references
+
+    @property
+    def may_check(self) -> bool:
+        """Does the type add checks of its own (checksums, option trees, limits)?"""
+        return type(self).check is not FieldBase.check
+
+    @property
+    def may_search(self) -> bool:
+        """Can a value of this field give search text?"""
+        return self.searchable or type(self).search_text is not FieldBase.search_text
 
     def option_values(self) -> list[str] | None:
         return None

@@ -8,6 +8,7 @@ carry a `parent` and `data` so an `options_filter` expression can narrow them by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -119,11 +120,18 @@ class _Choice(FieldBase):
             raise FieldError("field.not_option", value=text, options=", ".join(self.option_values()[:20]))
         return found
 
+    @cached_property
+    def _labels(self) -> dict[str, dict[str, str]]:
+        """Per locale, option value → label; filled as locales are asked for (search text and
+        exports ask for every row's option)."""
+        return {}
+
     def label_of(self, value: str, locale: str | None = None) -> str:
-        for option in self.options:
-            if option.value == value:
-                return option.text(locale)
-        return value
+        loc = i18n.normalize_locale(locale)
+        labels = self._labels.get(loc)
+        if labels is None:
+            labels = self._labels[loc] = {o.value: o.text(loc) for o in reversed(self.options)}
+        return labels.get(value, value)
 
     def excel_choices(self, locale: str | None = None) -> list[str] | None:
         return [o.text(locale) for o in self.options]
@@ -132,6 +140,18 @@ class _Choice(FieldBase):
 class _Single(_Choice):
     def coerce_value(self, raw: Any, ctx: ValueContext) -> Any:
         return self._one(raw)
+
+    def coercer(self) -> Callable[[Any, ValueContext], Any]:
+        slow = self.coerce
+        if type(self).coerce_value is not _Single.coerce_value:
+            return slow
+        index = self._text_index
+
+        def coerce(raw: Any, ctx: ValueContext) -> Any:
+            found = index.get(raw) if type(raw) is str else None
+            return found if found is not None and raw.strip() else slow(raw, ctx)
+
+        return coerce
 
     def json_schema(self) -> dict[str, Any]:
         return nullable({"type": "string", "enum": self.option_values()})

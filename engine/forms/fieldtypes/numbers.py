@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
@@ -76,6 +77,20 @@ class _Numeric(FieldBase):
             return round_to(raw, self.decimals)
         return round_to(parse_number(raw), self.decimals)
 
+    def coercer(self) -> Callable[[Any, ValueContext], Any]:
+        slow = self.coerce
+        if type(self).coerce_value not in _PLAIN_NUMERIC:
+            return slow
+        decimals = self.decimals
+
+        def coerce(raw: Any, ctx: ValueContext) -> Any:
+            kind = type(raw)
+            if kind is int or (kind is float and math.isfinite(raw)):
+                return round_to(raw, decimals)
+            return slow(raw, ctx)
+
+        return coerce
+
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "number"}
         if self.min is not None:
@@ -130,6 +145,10 @@ class MoneyField(_Numeric):
         if value is None:
             return ""
         return f"{self.currency} {value:,.{self.decimals or 0}f}"
+
+
+# Types whose coercion of an int or a finite float is `round_to(raw, decimals)`.
+_PLAIN_NUMERIC = (_Numeric.coerce_value, MoneyField.coerce_value)
 
 
 @register

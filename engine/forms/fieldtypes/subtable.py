@@ -9,7 +9,7 @@ another sub-table, layout items and serial numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -48,6 +48,11 @@ class SubtableField(FieldBase):
     def value_fields(self) -> list[FieldBase]:
         return list(self.columns.values())
 
+    @cached_property
+    def coercers(self) -> dict[str, Callable[[Any, ValueContext], Any] | None]:
+        """Each column's coercer (None for computed columns, which clients do not write)."""
+        return {key: None if f.computed else f.coercer() for key, f in self.columns.items()}
+
     def expr_type_spec(self) -> Any:
         return [{f.key: f.expr_type_spec() for f in self.value_fields()}]
 
@@ -78,18 +83,42 @@ class SubtableField(FieldBase):
     def to_cell(self, value: Any, ctx: ValueContext = DEFAULT_CONTEXT) -> Any:
         return None  # rows go to their own sheet
 
+    @cached_property
+    def _searched(self) -> list[FieldBase]:
+        return [f for f in self.value_fields() if f.may_search]
+
+    @cached_property
+    def _referring(self) -> list[FieldBase]:
+        return [f for f in self.value_fields() if f.may_refer]
+
+    @property
+    def may_refer(self) -> bool:
+        return bool(self._referring)
+
+    @cached_property
+    def checked_columns(self) -> list[FieldBase]:
+        """The columns whose type adds checks of its own."""
+        return [f for f in self.value_fields() if f.may_check]
+
+    @property
+    def may_check(self) -> bool:
+        return bool(self.checked_columns)
+
     def search_text(self, value: Any) -> str | None:
         parts = []
+        columns = self._searched
         for row in value or ():
-            for field in self.value_fields():
-                text = field.search_text(row.get(field.key))
+            for field in columns:
+                cell = row.get(field.key)
+                text = None if cell is None else field.search_text(cell)
                 if text:
                     parts.append(text)
         return " ".join(parts) or None
 
     def references(self, value: Any) -> Iterable[tuple[str, int]]:
-        for row in value or ():
-            for field in self.value_fields():
+        columns = self._referring
+        for row in value or () if columns else ():
+            for field in columns:
                 yield from field.references(row.get(field.key))
 
 

@@ -4,6 +4,7 @@ QR/barcode values. Each normalises what people type (spaces, case) before it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar, Literal
 
@@ -25,6 +26,16 @@ class _TextLike(FieldBase):
             raise FieldError("field.type", expected=i18n.both("field.kind.text"))
         text = raw.strip() if isinstance(raw, str) else _plain_number(raw)
         return text or None
+
+    def coercer(self) -> Callable[[Any, ValueContext], Any]:
+        slow = self.coerce
+        if type(self).coerce_value is not _TextLike.coerce_value:
+            return slow
+
+        def coerce(raw: Any, ctx: ValueContext) -> Any:
+            return (raw.strip() or None) if type(raw) is str else slow(raw, ctx)
+
+        return coerce
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string"}

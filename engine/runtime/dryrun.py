@@ -36,6 +36,8 @@ from engine.store.definitions import DefinitionRepository
 from engine.store.models import Record, RuleFiring
 
 ACTOR = Actor.system("dry-run")
+# The kinds of definition a scratch site is loaded with (rules are what is being tried).
+LOADED = ("dictionary", "form", "flow", "template")
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,25 @@ class Definitions:
         source = load_pack(root)
         if any(p.severity == "error" for p in source.problems):
             raise InvalidInput(problems=source.problems)
-        return cls([(d.kind, d.key, d.body) for d in source.ordered() if d.kind in ("form", "flow", "dictionary")])
+        return cls.of_source(source)
+
+    @classmethod
+    def of_source(cls, source: Any) -> Definitions:
+        """A loaded pack's forms, flows, dictionaries and templates, after those of the bundled
+        packs it depends on (a hazards rule reads the base pack's areas)."""
+        from engine.runtime.packs.library import install_order
+
+        items: list[tuple[str, str, Any]] = []
+        for pack in install_order(source, set()):
+            items += [(d.kind, d.key, d.body) for d in pack.ordered() if d.kind in LOADED]
+        return cls(items)
 
     @classmethod
     def installed(cls, site: Site) -> Definitions:
         with site.session(readonly=True) as session:
             repo = DefinitionRepository(session)
             items = []
-            for kind in ("dictionary", "form", "flow", "template"):
+            for kind in LOADED:
                 for key in repo.keys(kind, include_drafts=False):
                     row = repo.current(kind, key)
                     if row is not None:

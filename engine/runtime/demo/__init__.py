@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -85,10 +85,12 @@ def _import_orgs(site: Site, sources: list[PackSource], password: str | None, *,
 
 def generate_demo(settings: Settings, packs: list[str], n: int, *, seed: int = 1, until: datetime | None = None,
                   password: str | None = None, days: int | None = None, fresh_only: bool = False,
+                  schedule_step: timedelta = timedelta(hours=6),
                   progress: Callable[[int, int, str], None] | None = None) -> DemoReport:
     """Install `packs` if needed, import their sample organisations, and write demo records for
     every pack among them and their dependencies (N scales each spec's `records`).
 
+    `schedule_step`: how often scheduled rules run in the replayed history (DemoRun).
     With `fresh_only`, forms that already hold records get no generated ones: starting
     `serve --demo` again adds nothing."""
     if password is not None and len(password) < 8:
@@ -110,7 +112,9 @@ def generate_demo(settings: Settings, packs: list[str], n: int, *, seed: int = 1
                     install_with_dependencies(packs_api, source.root)
                     installed.add(source.key)
         passwords, sample = _import_orgs(site, sources, password, keep=fresh_only)
-        report = DemoRun(site, clock, specs, n, seed=seed, until=end, days=days, fresh_only=fresh_only).run(progress)
+        run = DemoRun(site, clock, specs, n, seed=seed, until=end, days=days, fresh_only=fresh_only,
+                      schedule_step=schedule_step)
+        report = run.run(progress)
         report.passwords_set, report.sample_user = passwords, sample
         return report
     finally:

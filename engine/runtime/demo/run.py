@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.errors import NotFound
 from engine.expr.types import Schema
@@ -31,10 +31,12 @@ from engine.runtime.demo.spec import DemoSpec, Path, parse_after, parse_duration
 from engine.runtime.demo.values import Draw, generate, weighted
 from engine.runtime.demo.world import SiteWorld
 from engine.runtime.flows import flow_engine
+from engine.runtime.reports import rebuild_rollups_now
+from engine.runtime.rules import SCHEDULE_KIND
 from engine.runtime.site import Site
 from engine.services import ManualClock
 from engine.store.audit import Actor
-from engine.store.models import Record, StoredInstance, StoredTask
+from engine.store.models import Record, StoredInstance, StoredTask, Timer
 
 DEMO = Actor.system("demo")
 Progress = Callable[[int, int, str], None]
@@ -64,8 +66,11 @@ class _Op:
 
 class DemoRun:
     def __init__(self, site: Site, clock: ManualClock, specs: list[DemoSpec], n: int, *, seed: int = 1,
-                 until: datetime | None = None, days: int | None = None, fresh_only: bool = False) -> None:
+                 until: datetime | None = None, days: int | None = None, fresh_only: bool = False,
+                 schedule_step: timedelta = timedelta(hours=6)) -> None:
         self.site, self.clock, self.specs, self.n = site, clock, specs, n
+        self.schedule_step = schedule_step
+        self._next_sweep: datetime | None = None
         self.days = days
         self.fresh_only = fresh_only  # generate nothing for forms that already hold records
         self.seed = seed
@@ -138,6 +143,7 @@ class DemoRun:
         while self._queue:
             op = heapq.heappop(self._queue)
             self.clock.set(op.at)
+            self._pace_schedules(op.at)
             if op.kind == "create":
                 self._create(world, op)
             else:
@@ -148,6 +154,8 @@ class DemoRun:
                 progress(done, done + len(self._queue), op.at.astimezone(self.tz).strftime("%Y-%m-%d"))
         self.clock.set(self.until)
         self.site.drain()
+        with self.site.session() as session:  # records dated before the rollups were built
+            rebuild_rollups_now(session, self.until)
         with self.site.session(readonly=True) as session:
             self.report.open_at_end = len(session.execute(
                 select(StoredInstance.id).where(StoredInstance.status == "running")).all())
@@ -158,6 +166,18 @@ class DemoRun:
         if form not in self._forms:
             self._forms[form] = FormCatalog(session).definition(form)
         return self._forms[form]
+
+    def _pace_schedules(self, now: datetime) -> None:
+        """Scheduled rules run at most once per `schedule_step` of the replayed history, like a
+        worker that wakes that often: due ones wait for the next sweep, then catch up once.
+        (Each run sweeps every area or hazard; running them at every step of a long history
+        is what makes demo data slow.)"""
+        if self._next_sweep is not None and now < self._next_sweep:
+            with self.site.session() as session:
+                session.execute(update(Timer).where(Timer.kind == SCHEDULE_KIND, Timer.status == "pending",
+                                                    Timer.due_at <= now).values(due_at=self._next_sweep))
+            return
+        self._next_sweep = now + self.schedule_step
 
     def _draw(self, world: SiteWorld, index: int, data: dict[str, Any], owner: int | None) -> Draw:
         spec = self.specs[index]

@@ -158,7 +158,13 @@ def load_spec(text: str, file: str) -> tuple[DemoSpec | None, list[Problem], Any
     try:
         return DemoSpec.model_validate(raw), [], node
     except ValidationError as exc:
-        return None, [locate(node, file, err["loc"], "demo.bad_spec", detail=err["msg"]) for err in exc.errors()], node
+        problems = [locate(node, file, err["loc"], "demo.bad_spec", detail=err["msg"]) for err in exc.errors()]
+        unknown = {err["loc"][0] for err in exc.errors() if err["type"] == "extra_forbidden" and len(err["loc"]) == 1}
+        try:  # without its unknown keys the rest may still be checked, so every problem is listed at once
+            spec = DemoSpec.model_validate({k: v for k, v in raw.items() if k not in unknown}) if unknown else None
+        except ValidationError:
+            spec = None
+        return spec, problems, node
 
 
 def locate(node: Any, file: str, path: tuple[Any, ...] | list[Any], code: str, **params: Any) -> Problem:

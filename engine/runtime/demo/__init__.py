@@ -30,7 +30,7 @@ from engine.runtime.site import Site
 from engine.services import ManualClock
 from engine.store.models import User
 
-__all__ = ["DemoReport", "DemoRun", "check_demo", "demo_site", "generate_demo", "packs_in_order"]
+__all__ = ["DemoReport", "DemoRun", "check_demo", "demo_site", "generate_demo", "import_sample_orgs", "packs_in_order"]
 
 
 def packs_in_order(names: list[str]) -> list[PackSource]:
@@ -54,7 +54,7 @@ def _specs(sources: list[PackSource]) -> list[DemoSpec]:
     return [spec for *_rest, spec in sorted(ordered, key=lambda item: item[:3])]
 
 
-def _import_orgs(site: Site, sources: list[PackSource], password: str | None, *,
+def import_sample_orgs(site: Site, sources: list[PackSource], password: str | None, *,
                  keep: bool = False) -> tuple[int, str]:
     """Each pack's sample organisation (seed/org.csv), imported like `safeflow org import`;
     `password` is set for its people (with `keep`, only for those who have none yet).
@@ -111,7 +111,7 @@ def generate_demo(settings: Settings, packs: list[str], n: int, *, seed: int = 1
                 if source.key not in installed:
                     install_with_dependencies(packs_api, source.root)
                     installed.add(source.key)
-        passwords, sample = _import_orgs(site, sources, password, keep=fresh_only)
+        passwords, sample = import_sample_orgs(site, sources, password, keep=fresh_only)
         run = DemoRun(site, clock, specs, n, seed=seed, until=end, days=days, fresh_only=fresh_only,
                       schedule_step=schedule_step)
         report = run.run(progress)

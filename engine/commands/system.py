@@ -44,15 +44,15 @@ def serve(
     except SafeFlowError as exc:
         raise fail(exc) from exc
     site.db.dispose()
-    if demo:
-        from engine.commands.demo import serve_demo
-
-        serve_demo(settings, demo_records, demo_password)
     host = host or settings.host
     port = port or settings.port
     if generated:
         console.print(f"[bold]{i18n.message('cli.admin_created', cli_locale(), user=settings.admin_username)}[/]")
         console.print(f"  password: [bold yellow]{generated}[/]")
+    if demo:
+        from engine.commands.demo import serve_demo
+
+        serve_demo(settings, demo_records, demo_password)
     console.print(f"SafeFlow on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print(f"database: {settings.effective_database_url}")
     uvicorn.run("engine.api.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from engine.cli import app
 from engine.config import Settings
 from engine.errors import InvalidInput
 from engine.runtime.demo import demo_site, generate_demo
+from engine.runtime.packs import bundled_packs
 from engine.runtime.site import Site
-from engine.store.models import Record, StoredFile, User
+from engine.store.models import InstalledPack, Record, StoredFile, User
 from tests.helpers import auth, make_user
 
 UNTIL = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -86,12 +88,46 @@ def test_demo_writes_plausible_hazards_that_the_cockpit_shows(site: Site, settin
     assert widgets["category_pareto"]["figure"]["data"]
 
 
-def test_serve_demo_installs_every_bundled_pack_once(site: Site, settings: Settings) -> None:
-    first = demo_site(settings, 2, password="demo-password-1")
-    assert first.created["hazard"] >= 1 and first.created["area"] == 11 and first.passwords_set > 30
-    again = demo_site(settings, 2, password="another-password")
+def test_serve_demo_installs_every_bundled_pack_once(site: Site, settings: Settings, cli: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    served: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
+    result = cli.invoke(app, ["serve", "--demo", "--demo-records", "2"])
+    assert result.exit_code == 0, result.output
+    assert served == ["engine.api.app:create_app"]
+    assert "demo data: area 11, hazard " in result.output and "password: " in result.output
+    shown = next(line for line in result.output.splitlines() if "sample people" in line)
+    password = shown.split("password: ")[1].strip()
+    assert password_works(site, "li.haiyan", password)
+    with site.session() as session:
+        assert {row.key for row in session.execute(select(InstalledPack)).scalars()} == {
+            source.key for source in bundled_packs()}
+    hazards = len(_hazards(site))
+    assert hazards >= 1
+    again = demo_site(settings, 2, password="another-password")  # a restart with --demo
     assert again.created == Counter() and again.skipped == 11 and again.passwords_set == 0
-    assert len(_hazards(site)) == first.created["hazard"]
+    assert len(_hazards(site)) == hazards
+    assert password_works(site, "li.haiyan", password)
+
+
+def password_works(site: Site, username: str, password: str) -> bool:
+    from engine.identity.secrets import verify_password
+
+    with site.session() as session:
+        stored = session.execute(select(User.password_hash).where(User.username == username)).scalar_one()
+    return bool(stored) and verify_password(stored, password)
+
+
+def test_the_demo_command_prints_its_summary(cli: Any) -> None:
+    result = cli.invoke(app, ["demo", "--pack", "base", "--records", "5"])
+    assert result.exit_code == 0, result.output
+    assert "demo data: area 11; 0 flow steps" in result.output
+    again = cli.invoke(app, ["demo", "--pack", "base"])
+    assert again.exit_code == 0 and "nothing new" in again.output and "11 fixed rows already there" in again.output
+    short = cli.invoke(app, ["demo", "--pack", "hazards", "--password", "short"])
+    assert short.exit_code != 0 and "8" in short.output
 
 
 def test_bad_input_writes_nothing(site: Site, settings: Settings, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
     demo: Annotated[bool, typer.Option(help="Install the bundled packs with demo data (first start only)")]
     = False,
-    demo_records: Annotated[int, typer.Option(min=0, help="Demo records per pack form (with --demo)")] = 200,
+    demo_records: Annotated[int, typer.Option(min=0, help="Demo records per pack form (with --demo)")] = 50,
     demo_password: Annotated[str | None, typer.Option(help="Password of the sample people (with --demo; "
                                                       "default: generated and shown once)")] = None,
 ) -> None:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from engine import i18n
 from engine.store.base import utcnow
 from engine.store.models import AuditEntry, AuditHead
+from engine.store.prepared import Statements
 
 GENESIS = "0" * 64
 
@@ -82,16 +84,42 @@ def append(session: Session, actor: Actor, action: str, object_type: str, object
     if advanced is None:  # an emptied table (tests truncate): start the chain again
         session.execute(_HEAD.insert().values(id=1, seq=0, hash=GENESIS))
         advanced = session.execute(_ADVANCE).one()
-    entry_id, prev_hash = advanced
+    row = _sealed(advanced[0], advanced[1], actor, action, object_type, object_id, diff)
+    session.execute(_INSERT, row)
+    session.execute(_SET_HASH, {"hash": row["hash"]})
+    return int(row["id"])
+
+
+def _sealed(entry_id: int, prev_hash: str, actor: Actor, action: str, object_type: str, object_id: Any,
+            diff: Any) -> dict[str, Any]:
+    """The row of entry `entry_id`, chained to `prev_hash`."""
     at = utcnow()
     stored_diff = json.loads(canonical(diff if diff is not None else {}))  # exactly what reads back
     digest = entry_hash(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), stored_diff,
                         prev_hash)
-    session.execute(_INSERT, {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
-                              "object_type": object_type, "object_id": str(object_id), "diff": stored_diff,
-                              "prev_hash": prev_hash, "hash": digest})
-    session.execute(_SET_HASH, {"hash": digest})
-    return entry_id
+    return {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
+            "object_type": object_type, "object_id": str(object_id), "diff": stored_diff, "prev_hash": prev_hash,
+            "hash": digest}
+
+
+# The same three statements for callers already on the DBAPI cursor (engine.store.prepared): the
+# flow engine's task completions, where SQLAlchemy's per-execute cost dominated the entry's.
+_PREPARED = Statements({"advance": _ADVANCE, "insert": _INSERT,
+                        "set_hash": _HEAD.update().where(_HEAD.c.id == 1).values(hash=bindparam("hash"))})
+
+
+def append_raw(cursor: Any, dialect: Dialect, actor: Actor, action: str, object_type: str, object_id: Any,
+               diff: Any = None) -> int | None:
+    """`append` on a DBAPI cursor of the session's connection; None when there is no head row
+    yet (the caller then uses `append`, which starts the chain)."""
+    prepared = _PREPARED[dialect]
+    advanced = prepared["advance"].row(cursor, {})
+    if advanced is None:
+        return None
+    row = _sealed(advanced[0], advanced[1], actor, action, object_type, object_id, diff)
+    prepared["insert"].run(cursor, row)
+    prepared["set_hash"].run(cursor, {"hash": row["hash"]})
+    return int(row["id"])
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker: Callable[[], Session] = sessionmaker(self.engine, expire_on_commit=False)
-        writer = self.engine.execution_options(sqlite_immediate=True) if self.dialect == "sqlite" else self.engine
-        self.write_sessionmaker: Callable[[], Session] = sessionmaker(writer, expire_on_commit=False)
+        # Writing units of work take SQLite's write lock up front (see make_engine's `_begin`).
+        self.writer: Engine = (
+            self.engine.execution_options(sqlite_immediate=True) if self.dialect == "sqlite" else self.engine
+        )
+        self.write_sessionmaker: Callable[[], Session] = sessionmaker(self.writer, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:

@@ -7,6 +7,7 @@ caller's transaction; with a `Database`, each step is its own transaction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -128,6 +129,10 @@ class SqlFlowStore:
         self.timers = timers
         # Each step writes one entry to the hash-chained audit log (off only for measurements).
         self.audited = audited
+        # With a Database: one connection per thread, held between steps (checking one out of the
+        # pool and back costs more than the step's own statements); `close` returns them.
+        self._held = threading.local()
+        self._connections: list[Connection] = []
 
     @contextmanager
     def atomic(self) -> Iterator[SqlFlowUnit]:
@@ -137,10 +142,27 @@ class SqlFlowStore:
         else:
             # A Core transaction (BEGIN IMMEDIATE on SQLite, as the database's write sessions):
             # cheaper than an ORM session, which the unit makes only when a step needs one.
-            with self.database.writer.begin() as connection:
+            connection = self._connection()
+            with connection.begin():
                 unit = SqlFlowUnit(connection, self.clock, self.timers, self.audited)
                 yield unit
                 unit.finish()
+
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            if connection is not None:
+                connection.close()
+            connection = self._held.connection = self.database.writer.connect()
+            self._connections.append(connection)
+        return connection
+
+    def close(self) -> None:
+        """Return the connections held for steps to the pool (a Database-backed store)."""
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+        self._held = threading.local()
 
 
 @lru_cache(maxsize=512)

@@ -41,7 +41,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # busy_timeout instead of failing with SQLITE_BUSY when a read upgrades to a write.
             # Read-only sessions begin deferred and never block each other.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # On the driver's cursor: every unit of work passes here, and exec_driver_sql's
+            # machinery cost several times SQLite's BEGIN.
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            finally:
+                cursor.close()
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -21,7 +21,7 @@ from sqlalchemy.sql import ClauseElement
 class Prepared:
     """One statement for one dialect: `run(cursor, params)`, `run_many(cursor, rows)`."""
 
-    __slots__ = ("defaults", "names", "positional", "processors", "results", "sql")
+    __slots__ = ("defaults", "names", "order", "positional", "processors", "results", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -36,6 +36,10 @@ class Prepared:
         self.processors: tuple[tuple[str, Callable[[Any], Any]], ...] = tuple(
             (name, proc) for name, proc in bind_processors.items() if proc is not None and name in self.names
         )
+        processor_of = dict(self.processors)
+        self.order: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+            (name, processor_of.get(name)) for name in self.names
+        )
         # Result processors of the selected / returned columns, in order (None: value as fetched).
         self.results: tuple[Callable[[Any], Any] | None, ...] = tuple(
             column.type._cached_result_processor(dialect, None)
@@ -43,11 +47,13 @@ class Prepared:
         )
 
     def _params(self, given: Mapping[str, Any]) -> Any:
-        params = {**self.defaults, **given} if self.defaults else dict(given)
+        if self.defaults:
+            given = {**self.defaults, **given}
+        if self.positional:
+            return tuple([given[n] if p is None else p(given[n]) for n, p in self.order])
+        params = dict(given)
         for name, proc in self.processors:
             params[name] = proc(params[name])
-        if self.positional:
-            return tuple(params[n] for n in self.names)
         return params
 
     def run(self, cursor: Any, params: Mapping[str, Any]) -> Any:

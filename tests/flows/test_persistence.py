@@ -224,8 +224,8 @@ def test_a_store_on_a_database_writes_state_tasks_timers_and_audit_in_each_steps
                                                   "deadline": {"after": "4h", "on_timeout": "auto_approve"}},
                                    key="direct"))
     directory = StaticDirectory.from_dict({"users": [{"id": i, "username": n} for n, i in ids.items()]})
-    engine = FlowEngine(store=SqlFlowStore(database=site.db, clock=site.clock), catalog=MemoryCatalog([flow]),
-                        directory=directory, clock=site.clock)
+    store = SqlFlowStore(database=site.db, clock=site.clock)
+    engine = FlowEngine(store=store, catalog=MemoryCatalog([flow]), directory=directory, clock=site.clock)
     inst = engine.start("direct", {}, ids["alice"])
     inst = engine.act(inst.open_tasks("apply")[0].id, Action("submit", ids["alice"]))
     with pytest.raises(InvalidInput):  # refused: nothing of this step is written
@@ -241,3 +241,4 @@ def test_a_store_on_a_database_writes_state_tasks_timers_and_audit_in_each_steps
         assert [(e.action, e.actor) for e in entries] == [("flow.started", "alice"), ("flow.submit", "alice")]
         assert audit.verify(session).ok
     assert [e["action"] for e in engine.instance(inst.id).history] == [e["action"] for e in inst.history]
+    store.close()

@@ -84,13 +84,18 @@ class FlowInstanceRepository:
         # Task signatures as loaded, so `save` writes only the task rows that changed.
         self._loaded: dict[int, dict[str, tuple[Any, ...]]] = {}
         self._cursor: Any = None
+        self._connection: Connection | None = None
         self._prepared: dict[str, Prepared] = {}
         self.dialect: Any = None
 
     def _raw(self) -> tuple[Any, dict[str, Prepared]]:
-        """The DBAPI cursor of this session's connection and the statements for its dialect."""
-        if self._cursor is None:
-            self._cursor, self.dialect = raw_cursor(self.session)
+        """The DBAPI cursor of this session's connection and the statements for its dialect
+        (a session may move to another connection after a commit: the cursor follows it)."""
+        bind = self.session
+        connection = bind.connection() if isinstance(bind, Session) else bind
+        if self._cursor is None or connection is not self._connection:
+            self._cursor, self.dialect = raw_cursor(connection)
+            self._connection = connection
             self._prepared = _STATEMENTS[self.dialect]
         return self._cursor, self._prepared
 

@@ -242,3 +242,17 @@ def test_a_store_on_a_database_writes_state_tasks_timers_and_audit_in_each_steps
         assert audit.verify(session).ok
     assert [e["action"] for e in engine.instance(inst.id).history] == [e["action"] for e in inst.history]
     store.close()
+
+
+def test_a_repository_follows_its_session_across_commits(site):
+    ids = people(site, "alice", *COUNTERSIGN, "boss")
+    publish(site, countersign_flow())
+    first, second = start(site, "permit", ids["alice"]), start(site, "permit", ids["alice"])
+    with site.session() as session:
+        repo = FlowInstanceRepository(session)
+        state = repo.load(first)
+        session.commit()  # the session may now run on another connection
+        assert repo.load(second)["id"] == second
+        state["row_version"] += 1
+        repo.save(state)
+    assert load(site, first).row_version == state["row_version"]

@@ -9,11 +9,12 @@
 
 Prints instances/s and the ratios, then persisted task completions/s on SQLite (and PostgreSQL
 when SAFEFLOW_BENCH_DATABASE_URL or SAFEFLOW_TEST_DATABASE_URL is set), next to SpiffWorkflow's
-serialize + deserialize round trip per step. Run: `python bench/flows_bench.py [N]`.
+serialize + deserialize round trip per step. Run: `python bench/flows_bench.py [N]` (`--help`).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import sys
@@ -180,13 +181,15 @@ def persisted_completions_per_second(url: str, n: int, audited: bool = True) -> 
 
     database = Database(url)
     migrate.upgrade(database.engine)
-    engine = safeflow_engine(SqlFlowStore(database=database, audited=audited))
+    store = SqlFlowStore(database=database, audited=audited)
+    engine = safeflow_engine(store)
     safeflow_instance(engine, "l1")
     completions = 0
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         completions += safeflow_instance(engine, LEVELS[i % 2])
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    store.close()
     database.dispose()
     return completions / elapsed, completions / cpu
 
@@ -208,20 +211,41 @@ def _pg_url() -> str | None:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=2000, help="instances per in-memory run (default 2000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="in-memory rounds, the three runs interleaved; the median is printed (default 3)")
+    parser.add_argument("--persisted", type=int, default=None,
+                        help="instances per persisted run (default n/10, at least 50); 0 skips them")
+    return parser.parse_args(argv)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def main(argv: list[str]) -> None:
-    n = int(argv[0]) if argv else 2000
-    gc.collect()
-    ours = n / run_safeflow(n)
-    spiff = n / run_spiff(n)
-    floor = n / run_machine(n)
+    args = _arguments(argv)
+    n = args.n
+    rounds: dict[str, list[float]] = {"ours": [], "spiff": [], "floor": []}
+    for _ in range(max(1, args.rounds)):
+        gc.collect()
+        rounds["ours"].append(n / run_safeflow(n))
+        rounds["spiff"].append(n / run_spiff(n))
+        rounds["floor"].append(n / run_machine(n))
+    ours, spiff, floor = (_median(rounds[k]) for k in ("ours", "spiff", "floor"))
     print(f"permit process, {n} instances each (half countersign of two, half single approval); "
-          f"CPU time; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"CPU time, median of {len(rounds['ours'])} interleaved rounds; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  SafeFlow engine (memory)     {ours:>12,.0f} instances/s")
     print(f"  SpiffWorkflow {_spiff_version():<14} {spiff:>12,.0f} instances/s")
     print(f"  hand-written state machine   {floor:>12,.0f} instances/s")
     print(f"  SafeFlow / SpiffWorkflow     {ours / spiff:>12.1f}x   (aim: >= 50x)")
     print(f"  state machine / SafeFlow     {floor / ours:>12.1f}x   (aim: <= 20x)")
-    persisted_n = max(50, n // 10)
+    persisted_n = max(50, n // 10) if args.persisted is None else args.persisted
+    if persisted_n <= 0:
+        return
     print(f"persisted task completions ({persisted_n} instances, one transaction per action; wall time)")
     for audited in (True, False):
         label = "with audit entry" if audited else "flow tables only"

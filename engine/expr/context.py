@@ -46,6 +46,16 @@ class EvalContext:
         if self.calendar is None:
             object.__setattr__(self, "calendar", BusinessCalendar(tz=self.tz))
 
+    def at(self, now: datetime) -> EvalContext:
+        """This context at another instant: engines that evaluate per step keep one context and
+        move its clock, instead of rebuilding (and re-validating) it every step."""
+        if now.tzinfo is None:
+            raise ValueError("EvalContext.now must be timezone-aware")
+        moved = object.__new__(EvalContext)
+        moved.__dict__.update(self.__dict__)
+        moved.__dict__["now"] = now
+        return moved
+
     def current_time(self) -> datetime:
         """Now, in the site timezone."""
         if self.now is None:

@@ -9,7 +9,7 @@ passes is written to the instance history (the audit trail of the flow).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -20,9 +20,14 @@ from engine.flows.state import DONE, LIVE_TASK, OPEN, RUNNING, WAITING, Task
 DECISIONS = {"approve", "reject", "submit", "resolve"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Action:
-    """What someone does: `kind` plus the choices that kind takes."""
+    """What someone does: `kind` plus the choices that kind takes.
+
+    Treat it as a value (the engine never changes one; `dataclasses.replace` makes variants). It
+    is not declared frozen because a frozen dataclass sets every field through
+    `object.__setattr__`, which made building an Action cost more than applying it.
+    """
 
     kind: str
     by: int
@@ -37,7 +42,7 @@ class Action:
     comment: str | None = None
     attachments: Sequence[Mapping[str, Any]] = ()
     # Assignees picked for the next node(s) whose assignee is `chosen`.
-    assignees: Sequence[int] = field(default_factory=tuple)
+    assignees: Sequence[int] = ()
 
 
 def _invalid(code: str, **params: Any) -> InvalidInput:
@@ -106,7 +111,8 @@ def _check_decision(run: Any, task: Task, action: Action, node: Any) -> str:
             kind = "approve"
         if kind not in ("approve", "reject", "resolve"):
             raise _invalid("flow.action.not_for_node", action=kind, node=node.id, type=node.type)
-    _check_data(node, action.data)
+    if action.data:
+        _check_data(node, action.data)
     if kind == "reject" and action.target is not None:
         if node.reject.to != "choose":
             raise _invalid("flow.reject.target_not_allowed", node=node.id)
@@ -120,10 +126,11 @@ def _check_decision(run: Any, task: Task, action: Action, node: Any) -> str:
 
 def decide(run: Any, task: Task, action: Action) -> None:
     """approve / reject / submit (and a delegate's resolve)."""
-    _check_holder(run, task, action)
+    inst = run.instance
+    if inst.status != RUNNING or task.status != OPEN or action.by != task.assignee:
+        _check_holder(run, task, action)
     node = run.flow.nodes[task.node]
     kind = _check_decision(run, task, action, node)
-    inst = run.instance
     if task.draft:
         inst.data.update(task.draft)
         task.draft = None
@@ -149,22 +156,28 @@ def decide(run: Any, task: Task, action: Action) -> None:
     task.decision = kind
     task.actor = action.by
     task.comment = action.comment
-    run.record(
-        kind,
-        node=task.node,
-        task=task.id,
-        by=action.by,
-        comment=action.comment,
-        attachments=list(action.attachments) or None,
-        fields=sorted(action.data) if action.data else None,
-    )
+    # run.record(kind, node=, task=, by=, comment=, attachments=, fields=), written out: every
+    # decision passes here.
+    entry = {"at": run.now, "action": kind, "node": task.node, "task": task.id}
+    if action.by is not None:
+        entry["by"] = action.by
+    if action.comment is not None:
+        entry["comment"] = action.comment
+    if action.attachments:
+        entry["attachments"] = list(action.attachments)
+    if action.data:
+        entry["fields"] = sorted(action.data)
+    inst.history.append(entry)
     settle(run, task)
 
 
 def settle(run: Any, task: Task) -> None:
     """A task got its decision: fold added signers into their holder, then let the node decide."""
     inst = run.instance
-    run.close_task(task, DONE)
+    task.status = DONE  # run.close_task(task, DONE), written out
+    task.completed_at = run.now
+    if task.has_timers:
+        run.effects.cancel_timers(f"flow:{inst.id}:t:{task.id}:")
     if task.parent is not None:
         parent = inst.tasks[task.parent]
         if task.decision == "reject":
@@ -185,8 +198,12 @@ def settle(run: Any, task: Task) -> None:
     token = inst.tokens.get(task.token)
     if token is None:
         return
-    handler = run.flow.handlers[task.node]
-    run.resume(token, handler.on_task_done(run, token, run.flow.nodes[task.node], task))
+    flow = run.flow
+    targets = flow.handlers[task.node].on_task_done(run, token, flow.nodes[task.node], task)
+    if targets is not None:
+        run.leave(token, token.node, targets)
+    if run.queue:
+        run.drive()
 
 
 def save(run: Any, task: Task, action: Action) -> None:

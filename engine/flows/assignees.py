@@ -206,13 +206,24 @@ def resolve(run: Any, node: Any) -> Resolution:
     inst = run.instance
     seen: dict[int, Candidate] = {}
     for spec in node.assignees:
-        for uid in spec_users(run, node, spec):
+        kind = type(spec)
+        # The two kinds most nodes use are answered here, without a resolver call.
+        if kind is m.InitiatorAssignee:
+            users: Any = (inst.initiator,)
+        elif kind is m.UserAssignee:  # `_user`, for the one value a spec holds
+            uid = spec.user if type(spec.user) is int else user_id(directory, spec.user)
+            users = () if uid is None else (uid,)
+        else:
+            users = RESOLVERS[kind](run, node, spec)
+        for uid in users:
             if uid not in seen:
                 seen[uid] = Candidate(uid, spec.weight)
     notes: list[dict[str, Any]] = []
     if not seen:
         return _on_empty(run, node, notes)
     candidates = list(seen.values())
+    # Whether two candidates may now be the same person (merged below, as substitutes are).
+    merge = False
 
     if node.kind_is_approval and inst.initiator in seen:
         if node.on_initiator == "skip":
@@ -224,6 +235,7 @@ def resolve(run: Any, node: Any) -> Resolution:
                 for c in candidates:
                     if c.user == inst.initiator:
                         c.user = manager
+                merge = True
                 notes.append({"replaced": inst.initiator, "by": manager, "reason": "initiator"})
         if not candidates:
             return Resolution([], "approve", "initiator", notes)
@@ -241,17 +253,22 @@ def resolve(run: Any, node: Any) -> Resolution:
             candidates = kept
 
     if node.on_absent == "substitute":
+        delegations_of = directory.delegations_of
         for c in candidates:
+            if not delegations_of(c.user):
+                continue  # nobody to hand over to: substitute_for would keep the user
             final, chain, cycle = substitute_for(directory, c.user, run.now, inst.flow_key)
             if cycle:
                 notes.append({"substitute_cycle": chain})
             elif final != c.user:
                 notes.append({"substitute": final, "for": c.user, "chain": chain})
                 c.on_behalf_of, c.user = c.user, final
-        merged: dict[int, Candidate] = {}
-        for c in candidates:
-            merged.setdefault(c.user, c)
-        candidates = list(merged.values())
+                merge = True
+        if merge:  # two people may now have the same substitute: one task each
+            merged: dict[int, Candidate] = {}
+            for c in candidates:
+                merged.setdefault(c.user, c)
+            candidates = list(merged.values())
     return Resolution(candidates, None, None, notes)
 
 

@@ -6,6 +6,7 @@ flow's form schema, compiled once per pinned flow version and evaluated per step
 
 from __future__ import annotations
 
+import dis
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,20 @@ def compile_expression(text: str, schema: Any) -> Any:
     from engine.expr import compile_expr
 
     return compile_expr(text, schema)
+
+
+def reads_context(compiled: Any) -> bool:
+    """Whether a compiled expression ever reads its context argument (the clock, calendar,
+    lookups): most branch conditions only compare fields, and building a context per step costs
+    more than evaluating them. Read off the generated function's code, so it cannot drift from
+    what the expression compiler emits."""
+    code = compiled.evaluate.__code__
+    if code.co_argcount < 2:
+        return False
+    name = code.co_varnames[1]
+    if name in code.co_cellvars:
+        return True
+    return any(ins.argval == name for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD"))
 
 
 def eval_context(now: datetime, calendar: Any = None, timezone: Any = None, lookup: Any = None) -> Any:

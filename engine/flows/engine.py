@@ -73,6 +73,7 @@ class FlowEngine:
         # builds an engine per unit of work, the compiled flows outlive it).
         self._flows: dict[tuple[str, int], CompiledFlow] = compiled if compiled is not None else {}
         self._expressions: dict[tuple[str, int, str], Any] = {}
+        self._context: tuple[Any, Any, Any, Any] | None = None
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -103,11 +104,17 @@ class FlowEngine:
         return compiled
 
     def eval_context(self, now: Any) -> Any:
-        from engine.flows.conditions import default_calendar, eval_context
+        """The expression context at `now`: built once per engine, then only its clock moves."""
+        base = self._context
+        if base is None or base[0] is not self.calendar or base[1] is not self.timezone or base[2] is not self.lookup:
+            from engine.flows.conditions import default_calendar, eval_context
 
-        if self.calendar is None:
-            self.calendar = default_calendar(self.timezone)
-        return eval_context(now, self.calendar, self.timezone, self.lookup)
+            if self.calendar is None:
+                self.calendar = default_calendar(self.timezone)
+            context = eval_context(now, self.calendar, self.timezone, self.lookup)
+            self._context = (self.calendar, self.timezone, self.lookup, context)
+            return context
+        return base[3].at(now)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -131,8 +138,9 @@ class FlowEngine:
                     started = self._started(inst, flow)
                     if self.records is not None and record_id is not None:
                         self.records.sync(inst, dict(data), "", initiator)
-                    effects = self._settle(unit, {inst.id: inst}, [started])
-                self._publish(effects)
+                    effects = self._settle(unit, inst, started)
+                if effects is not None:
+                    self._publish(effects)
                 return inst
             except StaleInstance:
                 continue
@@ -140,19 +148,21 @@ class FlowEngine:
 
     def act(self, task_id: str, action: act.Action) -> FlowInstance:
         """Apply a task action (approve, reject, transfer, ...) by `action.by`."""
-        instance_id = _instance_of(task_id)
-        return self._step(instance_id, lambda run: act.apply_task_action(run, task_id, action), action.by)
+        head = task_id.partition(".")[0] if type(task_id) is str else str(task_id).split(".", 1)[0]
+        if not head.isdigit():
+            raise NotFound("error.not_found", what=f"task {task_id}")
+        return self._step(int(head), act.apply_task_action, action.by, task_id, action)
 
     def act_on_instance(self, instance_id: int, action: act.Action) -> FlowInstance:
         """Apply an instance action (withdraw, urge, comment, jump, retry, cancel)."""
-        return self._step(instance_id, lambda run: apply_instance_action(run, action), action.by)
+        return self._step(instance_id, apply_instance_action, action.by, action)
 
     def on_timer(self, kind: str, key: str, payload: Mapping[str, Any]) -> None:
         """A `flow.*` timer fell due (called by the runtime's tick). Idempotent."""
         if kind not in deadlines.KINDS or "instance" not in payload:
             return
         try:
-            self._step(int(payload["instance"]), lambda run: self._timer(run, kind, dict(payload)))
+            self._step(int(payload["instance"]), self._timer, None, kind, dict(payload))
         except NotFound:
             return
 
@@ -184,7 +194,7 @@ class FlowEngine:
                 moved.append(task_id)
                 return True
 
-            self._step(instance_id, move)
+            self._step(instance_id, move, None)
         return moved
 
     def instance(self, instance_id: int) -> FlowInstance:
@@ -193,19 +203,26 @@ class FlowEngine:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _step(self, instance_id: int, change: Callable[[Run], Any], actor: int | None = None) -> FlowInstance:
+    def _step(self, instance_id: int, change: Callable[..., Any], actor: int | None, *args: Any) -> FlowInstance:
+        """Load, `change(run, *args)`, save with the row-version check (re-running the whole step
+        on a concurrent save), then publish. A change returning False saved nothing."""
         for _ in range(MAX_RETRIES):
             try:
                 with self.store.atomic() as unit:
                     inst = unit.load(instance_id)
-                    before = (copy.deepcopy(inst.data), inst.status) if self.records and inst.record_id else None
-                    run = Run(self, inst, self.flow(inst.flow_key, inst.flow_version), self.clock.now())
-                    if change(run) is False:
+                    flow = self._flows.get((inst.flow_key, inst.flow_version))
+                    if flow is None:
+                        flow = self.flow(inst.flow_key, inst.flow_version)
+                    records = self.records if inst.record_id else None
+                    before = (copy.deepcopy(inst.data), inst.status) if records is not None else None
+                    run = Run(self, inst, flow, self.clock.now())
+                    if change(run, *args) is False:
                         return inst
-                    if before is not None and self.records is not None:
-                        self.records.sync(inst, before[0], before[1], actor)
-                    effects = self._settle(unit, {inst.id: inst}, [run])
-                self._publish(effects)
+                    if before is not None and records is not None:
+                        records.sync(inst, before[0], before[1], actor)
+                    effects = self._settle(unit, inst, run)
+                if effects is not None:
+                    self._publish(effects)
                 return inst
             except StaleInstance:
                 continue
@@ -243,31 +260,37 @@ class FlowEngine:
         run.drive()
         return run
 
-    def _settle(self, unit: Any, touched: dict[int, FlowInstance], runs: list[Run]) -> Effects:
-        """Follow sub-flow starts/ends inside the same unit, save every touched instance, schedule
-        timers; return the effects to publish after the commit."""
-        if len(runs) == 1 and not runs[0].effects.children:
-            effects = runs[0].effects  # the common case: one instance, nothing to follow
-            for inst in touched.values():
-                inst.row_version += 1
-                unit.save(inst)
+    def _settle(self, unit: Any, inst: FlowInstance, run: Run) -> Effects | None:
+        """Save the instance and schedule its timers in the unit; return the effects to publish
+        after the commit (None: the step had none). Sub-flow starts and ends are followed here."""
+        effects = run._effects
+        if effects is not None and effects.children:
+            return self._settle_tree(unit, {inst.id: inst}, [run])
+        inst.row_version += 1
+        unit.save(inst)
+        if effects is not None and effects.timers:
             self._timers(unit, effects)
-            return effects
+        return effects
+
+    def _settle_tree(self, unit: Any, touched: dict[int, FlowInstance], runs: list[Run]) -> Effects:
+        """Follow sub-flow starts/ends inside the same unit, save every touched instance, schedule
+        timers; return the merged effects."""
         merged = Effects()
         pending = list(runs)
         depth = 0
         while pending:
             run = pending.pop(0)
             depth += 1
-            for item in run.effects.children:
+            effects = run.effects
+            for item in effects.children:
                 follow = self._child_effect(unit, touched, run, item)
                 if follow is not None:
                     pending.append(follow)
-            run.effects.children = [c for c in run.effects.children if c[0] in ("create_record", "webhook")]
-            merged.timers += run.effects.timers
-            merged.events += run.effects.events
-            merged.notifications += run.effects.notifications
-            merged.children += run.effects.children
+            effects.children = [c for c in effects.children if c[0] in ("create_record", "webhook")]
+            merged.timers += effects.timers
+            merged.events += effects.events
+            merged.notifications += effects.notifications
+            merged.children += effects.children
             if depth > 1000:
                 raise RuntimeError("sub-flow recursion")
         for inst in touched.values():

@@ -41,6 +41,13 @@ class CompiledFlow:
         }
         self.start = next((n.id for n in definition.nodes if n.type == "start"), None)
         self.user_nodes = frozenset(n for n, h in self.handlers.items() if h.user_node)
+        # What the token loop calls when a token arrives: (the type's `enter`, the node spec),
+        # one look-up per node passed instead of two plus an attribute.
+        self.entries: dict[str, tuple[Any, NodeSpec]] = {
+            n: (self.handlers[n].enter, spec) for n, spec in self.nodes.items()
+        }
+        # Nodes where tokens can meet (two or more incoming edges): only these look for others.
+        self.joins = frozenset(n for n, edges in self.incoming.items() if len(edges) >= 2)
         self._conditions: dict[tuple[str, int], Any] = {}
 
     @cached_property
@@ -67,14 +74,20 @@ class CompiledFlow:
 
     def condition(self, source: str, index: int) -> Any:
         """The compiled condition of the index-th outgoing edge of `source` (compiled on first use)."""
+        return self.test(source, index)[2]
+
+    def test(self, source: str, index: int) -> tuple[Any, bool, Any]:
+        """(evaluate, whether it reads the expression context, the compiled condition) of the
+        index-th outgoing edge of `source`, compiled on first use; a condition that never reads
+        the clock, calendar or dictionaries is evaluated without building a context."""
         key = (source, index)
-        compiled = self._conditions.get(key)
-        if compiled is None:
-            from engine.flows.conditions import compile_condition
+        test = self._conditions.get(key)
+        if test is None:
+            from engine.flows.conditions import compile_condition, reads_context
 
             compiled = compile_condition(self.outgoing[source][index].when or "true", self.schema)
-            self._conditions[key] = compiled
-        return compiled
+            test = self._conditions[key] = (compiled.evaluate, reads_context(compiled), compiled)
+        return test
 
     def node(self, node_id: str) -> NodeSpec:
         return self.nodes[node_id]

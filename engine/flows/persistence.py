@@ -7,11 +7,14 @@ caller's transaction; with a `Database`, each step is its own transaction.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict
@@ -25,20 +28,49 @@ from engine.store.audit import Actor
 from engine.store.definitions import DefinitionRepository
 from engine.store.flows import STALE, FlowInstanceRepository
 from engine.store.models import User
+from engine.store.prepared import Statements
 from engine.store.timers import TimerRepository
 
 FLOW_KIND = "flow"
+_USERS = User.__table__
+# The acting user's name for the step's audit entry, on the repository's cursor.
+_USER_NAME = Statements({"name": select(_USERS.c.username).where(_USERS.c.id == bindparam("b_id"))})
 
 
 class SqlFlowUnit:
-    def __init__(self, session: Session, clock: Clock | None, timers: TimerScheduler | None = None,
+    """One step's unit of work: on a caller's session, or on a bare connection in its own
+    transaction (a `Database` store), where an ORM session is made only if the step needs one
+    (timers): most steps write through the repository's prepared statements alone."""
+
+    def __init__(self, bind: Session | Connection, clock: Clock | None, timers: TimerScheduler | None = None,
                  audited: bool = True) -> None:
-        self.session = session
+        self._bind = bind
+        self._session: Session | None = bind if isinstance(bind, Session) else None
+        self._clock = clock
+        self._timers = timers
         self.audited = audited
-        self.repo = FlowInstanceRepository(session)
-        self.timers: TimerScheduler = timers or TimerRepository(session, clock)
+        self.repo = FlowInstanceRepository(bind)
         # History length at load, so `save` audits exactly the entries this step added.
         self._seen: dict[int, int] = {}
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this step (on a bare connection: joined to its transaction)."""
+        if self._session is None:
+            self._session = Session(bind=self._bind, expire_on_commit=False)
+        return self._session
+
+    @property
+    def timers(self) -> TimerScheduler:
+        if self._timers is None:
+            self._timers = TimerRepository(self.session, self._clock)
+        return self._timers
+
+    def finish(self) -> None:
+        """Flush a session this unit made onto its connection, before the transaction commits."""
+        if self._session is not None and self._session is not self._bind:
+            self._session.flush()
+            self._session.close()
 
     def new_id(self) -> int:
         # The row is reserved when the instance is added (it needs key and version).
@@ -73,10 +105,12 @@ class SqlFlowUnit:
             return
         first = entries[0]
         by = first.get("by")
-        user = self.session.get(User, by) if isinstance(by, int) else None
-        actor = Actor(id=user.id, name=user.username) if user else Actor.system("flow")
-        audit.append(self.session, actor, f"flow.{first['action']}", "flow_instance", instance_id,
-                     {"history": entries})
+        cursor, dialect = self.repo.raw()
+        found = _USER_NAME[dialect]["name"].row(cursor, {"b_id": by}) if isinstance(by, int) else None
+        actor = Actor(id=by, name=found[0]) if found else Actor.system("flow")
+        args = (actor, f"flow.{first['action']}", "flow_instance", instance_id, {"history": entries})
+        if audit.append_raw(cursor, dialect, *args) is None:
+            audit.append(self.session, *args)
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         return self.repo.open_tasks_of(user_id)
@@ -95,6 +129,10 @@ class SqlFlowStore:
         self.timers = timers
         # Each step writes one entry to the hash-chained audit log (off only for measurements).
         self.audited = audited
+        # With a Database: one connection per thread, held between steps (checking one out of the
+        # pool and back costs more than the step's own statements); `close` returns them.
+        self._held = threading.local()
+        self._connections: list[Connection] = []
 
     @contextmanager
     def atomic(self) -> Iterator[SqlFlowUnit]:
@@ -102,8 +140,29 @@ class SqlFlowStore:
             with self.session.begin_nested():
                 yield SqlFlowUnit(self.session, self.clock, self.timers, self.audited)
         else:
-            with self.database.session() as session:
-                yield SqlFlowUnit(session, self.clock, self.timers, self.audited)
+            # A Core transaction (BEGIN IMMEDIATE on SQLite, as the database's write sessions):
+            # cheaper than an ORM session, which the unit makes only when a step needs one.
+            connection = self._connection()
+            with connection.begin():
+                unit = SqlFlowUnit(connection, self.clock, self.timers, self.audited)
+                yield unit
+                unit.finish()
+
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            if connection is not None:
+                connection.close()
+            connection = self._held.connection = self.database.writer.connect()
+            self._connections.append(connection)
+        return connection
+
+    def close(self) -> None:
+        """Return the connections held for steps to the pool (a Database-backed store)."""
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()
+        self._held = threading.local()
 
 
 @lru_cache(maxsize=512)

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from engine.flows.graph import CompiledFlow
 
 
+_END_EVENTS = {COMPLETED: ev.FLOW_COMPLETED, REJECTED: ev.FLOW_REJECTED}
+
+
 class Effects:
     """What a step does outside the instance state, applied after the state is saved."""
 
@@ -55,9 +58,13 @@ class Effects:
 
 
 class Run:
-    """One step of one instance: the state being changed, its pinned flow and the engine's services."""
+    """One step of one instance: the state being changed, its pinned flow and the engine's services.
 
-    __slots__ = ("action", "effects", "engine", "flow", "instance", "now", "queue", "track_events")
+    Built once per step, so it is kept small: the effects list is created on first use (most
+    steps schedule, publish and start nothing) and the loop below inlines `leave`/`arrive`.
+    """
+
+    __slots__ = ("_ctx", "_effects", "action", "engine", "flow", "instance", "now", "queue", "track_events")
 
     def __init__(self, engine: FlowEngine, instance: FlowInstance, flow: CompiledFlow, now: datetime) -> None:
         self.engine = engine
@@ -65,10 +72,27 @@ class Run:
         self.flow = flow
         self.now = now
         self.queue: deque[tuple[Token, str]] = deque()
-        self.effects = Effects()
+        self._effects: Effects | None = None
         self.track_events = engine.track_events
         # The action being applied (None for starts and timers); node types read its choices.
         self.action: Any = None
+        # The expression context of this step, built when a condition first needs one.
+        self._ctx: Any = None
+
+    @property
+    def effects(self) -> Effects:
+        """What the step does outside the instance (timers, events, notifications, children)."""
+        effects = self._effects
+        if effects is None:
+            effects = self._effects = Effects()
+        return effects
+
+    def eval_context(self) -> Any:
+        """The expression context (clock, calendar, lookups) of this step, built once."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = self.engine.eval_context(self.now)
+        return ctx
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -84,25 +108,49 @@ class Run:
         return token
 
     def drive(self) -> None:
-        """Run every queued arrival until each token waits somewhere or is consumed."""
+        """Run every queued arrival until each token waits somewhere or is consumed.
+
+        `leave` and `arrive` are written out here rather than called: this loop runs for every
+        node a token passes, and a call costs about as much as the work itself.
+        """
         inst = self.instance
-        handlers = self.flow.handlers
-        nodes = self.flow.nodes
-        while self.queue:
-            token, node_id = self.queue.popleft()
+        entries = self.flow.entries
+        queue = self.queue
+        tokens = inst.tokens
+        completed = inst.completed
+        visits = inst.visits
+        while queue:
+            token, node_id = queue.popleft()
             if inst.status != RUNNING:
-                self.queue.clear()
+                queue.clear()
                 return
-            if inst.tokens.get(token.id) is not token or token.node != node_id:
+            if tokens.get(token.id) is not token or token.node != node_id:
                 continue  # cancelled or moved while queued
-            inst.visits[node_id] = inst.visits.get(node_id, 0) + 1
-            if node_id in inst.completed:
-                inst.completed.remove(node_id)
+            visits[node_id] = visits.get(node_id, 0) + 1
+            if node_id in completed:
+                completed.remove(node_id)
             if self.track_events:
                 self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
-            targets = handlers[node_id].enter(self, token, nodes[node_id])
-            if targets is not None:
-                self.leave(token, node_id, targets)
+            enter, node = entries[node_id]
+            targets = enter(self, token, node)
+            if targets is None:
+                continue
+            # leave(token, node_id, targets):
+            completed.append(node_id)
+            if self.track_events:
+                self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
+            if inst.returns:
+                back = inst.returns.pop(node_id, None)
+                if back is not None:
+                    targets = (back,)
+            if not targets:
+                tokens.pop(token.id, None)
+                continue
+            target = targets[0]
+            token.node = target
+            queue.append((token, target))
+            for target in targets[1:]:
+                self.arrive(self.spawn(target), target)
 
     def leave(self, token: Token, node_id: str, targets: Sequence[str]) -> None:
         """The node passed: record it and send the token on (or consume it)."""
@@ -142,20 +190,16 @@ class Run:
         position: str | None = None,
     ) -> Task:
         inst = self.instance
-        task = Task(
-            id=f"{inst.id}.{inst.next_task}",
-            node=node_id,
-            assignee=assignee,
-            kind=kind,
-            status=status,
-            created_at=self.now,
-            visit=inst.visits.get(node_id, 0),
-            token=token.id,
-            weight=weight,
-            on_behalf_of=on_behalf_of,
-            parent=parent,
-            position=position,
-        )
+        task = Task(f"{inst.id}.{inst.next_task}", node_id, assignee, kind, status, self.now,
+                    inst.visits.get(node_id, 0), token.id)
+        if weight != 1.0:
+            task.weight = weight
+        if on_behalf_of is not None:
+            task.on_behalf_of = on_behalf_of
+        if parent is not None:
+            task.parent, task.position = parent, position
+        elif position is not None:
+            task.position = position
         inst.next_task += 1
         inst.tasks[task.id] = task
         if self.track_events and status != WITHDRAWN:
@@ -242,7 +286,7 @@ class Run:
         inst.ended_at = self.now
         self.queue.clear()
         self.record(status)
-        kind = {COMPLETED: ev.FLOW_COMPLETED, REJECTED: ev.FLOW_REJECTED}.get(status)
+        kind = _END_EVENTS.get(status)
         if kind:
             self.emit(kind)
         if inst.parent is not None:

@@ -73,12 +73,13 @@ class Task:
         return self.status in LIVE_TASK
 
     def to_dict(self) -> dict[str, Any]:
+        """Set fields only (a save writes every task of the instance: kept to plain look-ups)."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None or (f.name in ("reminders", "overdue", "has_timers") and not value):
+        for name in _TASK_FIELDS:
+            value = getattr(self, name)
+            if value is None or (not value and name in _FALSY_OMITTED):
                 continue
-            out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+            out[name] = value.isoformat() if isinstance(value, datetime) else value
         return out
 
     @classmethod
@@ -88,6 +89,10 @@ class Task:
             if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
+
+
+_TASK_FIELDS = tuple(f.name for f in fields(Task))
+_FALSY_OMITTED = frozenset({"reminders", "overdue", "has_timers"})
 
 
 @dataclass(slots=True)

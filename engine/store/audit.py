@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from engine import i18n
 from engine.store.base import utcnow
 from engine.store.models import AuditEntry, AuditHead
+from engine.store.prepared import Statements
 
 GENESIS = "0" * 64
 
@@ -74,9 +76,12 @@ _INSERT = _LOG.insert()
 _SET_HASH = _HEAD.update().where(_HEAD.c.id == 1)
 # The diff goes in as the canonical text its hash covers, not serialised a second time (a
 # record's whole data on create): JSON text on SQLite, cast to JSONB on PostgreSQL.
+# Every column bound explicitly, so the statement compiles whole without its parameters (the
+# prepared path in append_raw compiles it once).
+_COLUMNS = {c.name: bindparam(c.name, type_=c.type) for c in _LOG.columns if c.name != "diff"}
 _INSERT_TEXT = {
-    "sqlite": _LOG.insert().values(diff=bindparam("diff_text", type_=Text)),
-    "postgresql": _LOG.insert().values(diff=cast(bindparam("diff_text", type_=Text), JSONB)),
+    "sqlite": _LOG.insert().values(**_COLUMNS, diff=bindparam("diff_text", type_=Text)),
+    "postgresql": _LOG.insert().values(**_COLUMNS, diff=cast(bindparam("diff_text", type_=Text), JSONB)),
 }
 
 
@@ -89,20 +94,58 @@ def append(session: Session, actor: Actor, action: str, object_type: str, object
     if advanced is None:  # an emptied table (tests truncate): start the chain again
         session.execute(_HEAD.insert().values(id=1, seq=0, hash=GENESIS))
         advanced = session.execute(_ADVANCE).one()
-    entry_id, prev_hash = advanced
+    row = _sealed(advanced[0], advanced[1], actor, action, object_type, object_id, diff)
+    as_text = _INSERT_TEXT.get(session.get_bind().dialect.name)
+    if as_text is not None:
+        session.execute(as_text, row)
+    else:  # another database: its JSON type serialises what reads back as the text hashed
+        session.execute(_INSERT, _with_diff(row))
+    session.execute(_SET_HASH, {"hash": row["hash"]})
+    return int(row["id"])
+
+
+def _sealed(entry_id: int, prev_hash: str, actor: Actor, action: str, object_type: str, object_id: Any,
+            diff: Any) -> dict[str, Any]:
+    """The row of entry `entry_id`, chained to `prev_hash`, its diff as the canonical text hashed."""
     at = utcnow()
     diff_text = canonical(diff if diff is not None else {})
     digest = _digest(entry_id, at, actor.id, actor.name, action, object_type, str(object_id), diff_text,
                      prev_hash)
-    values = {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
-              "object_type": object_type, "object_id": str(object_id), "prev_hash": prev_hash, "hash": digest}
-    as_text = _INSERT_TEXT.get(session.get_bind().dialect.name)
+    return {"id": entry_id, "at": at, "actor_id": actor.id, "actor": actor.name, "action": action,
+            "object_type": object_type, "object_id": str(object_id), "prev_hash": prev_hash, "hash": digest,
+            "diff_text": diff_text}
+
+
+def _with_diff(row: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in row.items() if k != "diff_text"}
+    values["diff"] = json.loads(row["diff_text"])
+    return values
+
+
+# The same three statements for callers already on the DBAPI cursor (engine.store.prepared): the
+# flow engine's task completions, where SQLAlchemy's per-execute cost dominated the entry's.
+_PREPARED = Statements({"advance": _ADVANCE,
+                        "set_hash": _HEAD.update().where(_HEAD.c.id == 1).values(hash=bindparam("hash"))})
+_PREPARED_INSERT = Statements({"insert": _INSERT})
+_PREPARED_INSERT_TEXT = {name: Statements({"insert": statement}) for name, statement in _INSERT_TEXT.items()}
+
+
+def append_raw(cursor: Any, dialect: Dialect, actor: Actor, action: str, object_type: str, object_id: Any,
+               diff: Any = None) -> int | None:
+    """`append` on a DBAPI cursor of the session's connection; None when there is no head row
+    yet (the caller then uses `append`, which starts the chain)."""
+    prepared = _PREPARED[dialect]
+    advanced = prepared["advance"].row(cursor, {})
+    if advanced is None:
+        return None
+    row = _sealed(advanced[0], advanced[1], actor, action, object_type, object_id, diff)
+    as_text = _PREPARED_INSERT_TEXT.get(dialect.name)
     if as_text is not None:
-        session.execute(as_text, {**values, "diff_text": diff_text})
-    else:  # another database: its JSON type serialises what reads back as the text hashed
-        session.execute(_INSERT, {**values, "diff": json.loads(diff_text)})
-    session.execute(_SET_HASH, {"hash": digest})
-    return entry_id
+        as_text[dialect]["insert"].run(cursor, row)
+    else:
+        _PREPARED_INSERT[dialect]["insert"].run(cursor, _with_diff(row))
+    prepared["set_hash"].run(cursor, {"hash": row["hash"]})
+    return int(row["id"])
 
 
 @dataclass(frozen=True)

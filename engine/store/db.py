@@ -41,7 +41,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # busy_timeout instead of failing with SQLITE_BUSY when a read upgrades to a write.
             # Read-only sessions begin deferred and never block each other.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # On the driver's cursor: every unit of work passes here, and exec_driver_sql's
+            # machinery cost several times SQLite's BEGIN.
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            finally:
+                cursor.close()
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -53,8 +59,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker: Callable[[], Session] = sessionmaker(self.engine, expire_on_commit=False)
-        writer = self.engine.execution_options(sqlite_immediate=True) if self.dialect == "sqlite" else self.engine
-        self.write_sessionmaker: Callable[[], Session] = sessionmaker(writer, expire_on_commit=False)
+        # Writing units of work take SQLite's write lock up front (see make_engine's `_begin`).
+        self.writer: Engine = (
+            self.engine.execution_options(sqlite_immediate=True) if self.dialect == "sqlite" else self.engine
+        )
+        self.write_sessionmaker: Callable[[], Session] = sessionmaker(self.writer, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
 from engine.store.base import utcnow
 from engine.store.models import StoredInstance, StoredTask
+from engine.store.prepared import Prepared, Statements, raw_cursor
 
 STALE = "flow.instance.stale"
 _I = StoredInstance.__table__
@@ -38,6 +40,22 @@ _TASK_COLUMNS = ("node", "kind", "status", "assignee_id", "actor_id", "decision"
 _UPDATE_TASK = _T.update().where(_T.c.id == bindparam("b_id")).values(
     **{c: bindparam(c) for c in _TASK_COLUMNS})
 _TASK_FIELDS = ("node", "kind", "status", "assignee", "actor", "decision", "created_at", "completed_at", "due_at")
+_RESERVE = (
+    _I.insert()
+    .values(flow_key=bindparam("flow_key"), flow_version=bindparam("flow_version"), status="running",
+            state=bindparam("state"), row_version=0, started_at=bindparam("started_at"),
+            updated_at=bindparam("started_at"))
+    .returning(_I.c.id)
+)
+# ... run on the session connection's DBAPI cursor (see engine.store.prepared).
+_STATEMENTS = Statements({"load": _LOAD, "save": _SAVE, "update_task": _UPDATE_TASK, "insert_task": _T.insert(),
+                          "reserve": _RESERVE})
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    state: dict[str, Any] | None
+    row_version: int
 
 
 def _when(value: Any) -> datetime | None:
@@ -55,27 +73,48 @@ def _task_values(task: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _signature(task: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(task.get(f) for f in _TASK_FIELDS)
+    return tuple(map(task.get, _TASK_FIELDS))
 
 
 class FlowInstanceRepository:
     """Session-bound: every call runs in the caller's transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
         # Task signatures as loaded, so `save` writes only the task rows that changed.
         self._loaded: dict[int, dict[str, tuple[Any, ...]]] = {}
+        self._cursor: Any = None
+        self._connection: Connection | None = None
+        self._prepared: dict[str, Prepared] = {}
+        self.dialect: Any = None
+
+    def _raw(self) -> tuple[Any, dict[str, Prepared]]:
+        """The DBAPI cursor of this session's connection and the statements for its dialect
+        (a session may move to another connection after a commit: the cursor follows it)."""
+        bind = self.session
+        connection = bind.connection() if isinstance(bind, Session) else bind
+        if self._cursor is None or connection is not self._connection:
+            self._cursor, self.dialect = raw_cursor(connection)
+            self._connection = connection
+            self._prepared = _STATEMENTS[self.dialect]
+        return self._cursor, self._prepared
+
+    def raw(self) -> tuple[Any, Dialect]:
+        """The cursor this repository writes with, for other writes of the same step (audit)."""
+        return self._raw()[0], self.dialect
 
     def reserve_id(self, flow_key: str, flow_version: int, started_at: datetime) -> int:
         """Insert an empty row (row version 0) and return its id; `save` fills it."""
-        return self.session.execute(
-            insert(StoredInstance).values(flow_key=flow_key, flow_version=flow_version, status="running",
-                                          state={}, row_version=0, started_at=started_at, updated_at=started_at)
-            .returning(StoredInstance.id)
-        ).scalar_one()
+        cursor, prepared = self._raw()
+        row = prepared["reserve"].row(cursor, {"flow_key": flow_key, "flow_version": flow_version, "state": {},
+                                               "started_at": started_at})
+        assert row is not None
+        return int(row[0])
 
     def load(self, instance_id: int) -> dict[str, Any]:
-        row = self.session.connection().execute(_LOAD, {"b_id": instance_id}).first()
+        cursor, prepared = self._raw()
+        found = prepared["load"].row(cursor, {"b_id": instance_id})
+        row = None if found is None else _Loaded(*found)
         if row is None or not row.state:
             raise NotFound("error.not_found", what=f"flow instance {instance_id}")
         state = dict(row.state)
@@ -90,8 +129,8 @@ class FlowInstanceRepository:
         """Write the document whose `row_version` is one more than the stored one."""
         instance_id = state["id"]
         version = state["row_version"]
-        connection = self.session.connection()
-        result = connection.execute(_SAVE, {
+        cursor, prepared = self._raw()
+        result = prepared["save"].run(cursor, {
             "b_id": instance_id, "b_expected": version - 1, "state": dict(state), "row_version": version,
             "status": state["status"], "form": state.get("form"), "record_id": state.get("record_id"),
             "initiator_id": state.get("initiator"), "parent_id": (state.get("parent") or {}).get("instance"),
@@ -113,9 +152,9 @@ class FlowInstanceRepository:
             else:
                 changed.append({"b_id": task["id"], **_task_values(task)})
         if changed:
-            connection.execute(_UPDATE_TASK, changed)
+            prepared["update_task"].run_many(cursor, changed)
         if new_rows:
-            connection.execute(_T.insert(), new_rows)
+            prepared["insert_task"].run_many(cursor, new_rows)
         self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:

@@ -147,3 +147,30 @@ def test_the_imported_parallel_model_runs_its_feel_condition():
     h.act("fire", "carol")
     h.act("power", "henry")
     assert h.open() == ["plant"]
+
+
+def test_only_conditions_that_read_the_clock_get_an_expression_context():
+    from engine.flows.conditions import compile_condition, reads_context
+
+    assert not reads_context(compile_condition('level == "level1"', SCHEMA))
+    assert not reads_context(compile_condition("score > 5 and dept == 3", SCHEMA))
+    assert reads_context(compile_condition("due < NOW()", SCHEMA))
+
+
+def test_a_gateway_condition_on_the_clock_sees_the_time_of_each_step():
+    flow = {"key": "late", "nodes": [
+        {"id": "start", "type": "start"}, apply_node(), {"id": "route", "type": "exclusive"},
+        {"id": "late", "type": "approve", "assignee": {"user": "bob"}},
+        {"id": "ontime", "type": "approve", "assignee": {"user": "carol"}}, {"id": "end", "type": "end"}],
+        "edges": [{"from": "start", "to": "apply"}, {"from": "apply", "to": "route"},
+                  {"from": "route", "to": "late", "when": "due < NOW()"},
+                  {"from": "route", "to": "ontime", "default": True},
+                  {"from": "late", "to": "end"}, {"from": "ontime", "to": "end"}]}
+    due = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    h = Harness(flow, {"due": due}, start=datetime(2026, 1, 5, 8, 0, tzinfo=UTC), schema=SCHEMA)
+    h.act("apply", "alice", "submit")
+    assert h.open() == ["ontime"]
+    h.advance("5h")  # the same engine (and its cached context), the clock now past `due`
+    second = h.engine.start("late", {"due": due}, h.uid("alice"))
+    second = h.sim.apply(second, {"task": "apply", "action": "submit", "by": "alice"})
+    assert second.open_nodes() == ["late"]

@@ -208,3 +208,51 @@ def test_open_tasks_move_to_the_substitute_when_a_delegation_starts(settings):
     task = load(site, instance_id).open_tasks("l1")[0]
     assert (task.assignee, task.on_behalf_of) == (ids["frank"], ids["bob"])
     site.db.dispose()
+
+
+def test_a_store_on_a_database_writes_state_tasks_timers_and_audit_in_each_steps_transaction(site):
+    """The bench's store: each step its own transaction on a bare connection (no caller session)."""
+    from engine.directory import StaticDirectory
+    from engine.errors import InvalidInput
+    from engine.flows import FlowEngine, MemoryCatalog, parse_definition
+    from engine.flows.persistence import SqlFlowStore
+    from engine.store import audit
+    from engine.store.models import Timer
+
+    ids = people(site, "alice", "dave")
+    flow = parse_definition(linear(apply_node(), {"id": "l1", "type": "approve", "assignee": {"user": "dave"},
+                                                  "deadline": {"after": "4h", "on_timeout": "auto_approve"}},
+                                   key="direct"))
+    directory = StaticDirectory.from_dict({"users": [{"id": i, "username": n} for n, i in ids.items()]})
+    store = SqlFlowStore(database=site.db, clock=site.clock)
+    engine = FlowEngine(store=store, catalog=MemoryCatalog([flow]), directory=directory, clock=site.clock)
+    inst = engine.start("direct", {}, ids["alice"])
+    inst = engine.act(inst.open_tasks("apply")[0].id, Action("submit", ids["alice"]))
+    with pytest.raises(InvalidInput):  # refused: nothing of this step is written
+        engine.act(inst.open_tasks("l1")[0].id, Action("approve", ids["dave"], data={"nope": 1}))
+    with site.session() as session:
+        row = session.get(StoredInstance, inst.id)
+        assert row.status == "running" and row.row_version == inst.row_version
+        tasks = session.execute(select(StoredTask.node, StoredTask.status).order_by(StoredTask.id)).all()
+        assert [tuple(t) for t in tasks] == [("apply", "done"), ("l1", "open")]
+        timers = session.execute(select(Timer.key).where(Timer.status == "pending")).scalars().all()
+        assert len(timers) == 1 and timers[0].startswith(f"flow:{inst.id}:t:")
+        entries = list(audit.query(session, object_type="flow_instance", object_id=str(inst.id)))
+        assert [(e.action, e.actor) for e in entries] == [("flow.started", "alice"), ("flow.submit", "alice")]
+        assert audit.verify(session).ok
+    assert [e["action"] for e in engine.instance(inst.id).history] == [e["action"] for e in inst.history]
+    store.close()
+
+
+def test_a_repository_follows_its_session_across_commits(site):
+    ids = people(site, "alice", *COUNTERSIGN, "boss")
+    publish(site, countersign_flow())
+    first, second = start(site, "permit", ids["alice"]), start(site, "permit", ids["alice"])
+    with site.session() as session:
+        repo = FlowInstanceRepository(session)
+        state = repo.load(first)
+        session.commit()  # the session may now run on another connection
+        assert repo.load(second)["id"] == second
+        state["row_version"] += 1
+        repo.save(state)
+    assert load(site, first).row_version == state["row_version"]

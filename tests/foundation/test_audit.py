@@ -130,3 +130,21 @@ def test_an_entry_hash_is_the_sha256_of_the_previous_hash_and_the_whole_entry_as
              "object_type": "record", "object_id": "42", "diff": diff}
     expected = hashlib.sha256(("f" * 64 + audit.canonical(whole)).encode()).hexdigest()
     assert audit.entry_hash(7, at, None, "系统", "record.create", "record", "42", diff, "f" * 64) == expected
+
+
+def test_entries_appended_on_the_raw_cursor_join_the_same_chain(site: Site) -> None:
+    from engine.store.prepared import raw_cursor
+
+    _entries(site, 1)
+    with site.session() as session:
+        cursor, dialect = raw_cursor(session)
+        number = audit.append_raw(cursor, dialect, audit.Actor(7, "bob"), "flow.approve", "flow_instance", 3,
+                                  {"history": [{"action": "approve", "by": 7}]})
+        audit.append(session, audit.Actor.system(), "test.after", "thing", 1)
+    assert number == 2
+    with site.session() as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+        assert [(r.id, r.actor, r.action) for r in rows] == [
+            (1, rows[0].actor, rows[0].action), (2, "bob", "flow.approve"), (3, "system", "test.after")]
+        assert rows[1].diff == {"history": [{"action": "approve", "by": 7}]} and rows[1].prev_hash == rows[0].hash
+    assert _verify(site).ok and _verify(site).checked == 3

@@ -46,31 +46,35 @@ class Approve(UserNode):
 
     def on_task_done(self, run: Any, token: Token, node: Any, task: Task) -> Targets:
         inst = run.instance
-        state = inst.node_state.get(node.id)
+        node_id = node.id
+        state = inst.node_state.get(node_id)
         queue: list[list[Any]] = state["queue"] if state else []
-        veto = (node.reject_policy or ("count" if node.mode == "vote" else "veto")) == "veto"
+        mode = node.mode
+        veto = (node.reject_policy or ("count" if mode == "vote" else "veto")) == "veto"
+        visit = inst.visits.get(node_id, 0)
+        token_id = token.id
+        tasks = [t for t in inst.tasks.values() if t.node == node_id and t.visit == visit and t.token == token_id]
         result = approval.outcome(
-            node.mode,
-            run.node_tasks(node.id, token.id),
-            queued_weight=sum(q[1] for q in queue),
+            mode,
+            tasks,
+            queued_weight=sum(q[1] for q in queue) if queue else 0.0,
             pass_ratio=node.pass_ratio if node.pass_ratio is not None else 0.5,
             veto=veto,
         )
         if result == "pending":
             if (
-                node.mode == "sequential"
+                mode == "sequential"
                 and queue
-                and not any(
-                    t.status in LIVE_TASK and t.parent is None for t in run.node_tasks(node.id, token.id)
-                )
+                and not any(t.status in LIVE_TASK and t.parent is None for t in tasks)
             ):
                 user, weight, on_behalf_of = queue.pop(0)
                 self.open_task(run, token, node, Candidate(user, weight, on_behalf_of))
             return None
-        run.withdraw_tasks(node.id, token.id)
-        inst.node_state.pop(node.id, None)
+        run.withdraw_tasks(node_id, token_id)
+        if state is not None:
+            inst.node_state.pop(node_id, None)
         if result == "pass":
-            return run.flow.out_targets[node.id]
+            return run.flow.out_targets[node_id]
         action = run.action
         target = action.target if action is not None and action.kind == "reject" else None
         rejection.reject(run, token, node, target=target, by=task.actor)

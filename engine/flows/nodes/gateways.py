@@ -32,7 +32,6 @@ def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[
     edges = flow.outgoing[node_id]
     if len(edges) == 1 and edges[0].when is None:
         return [edges[0].target]
-    ctx = None
     chosen: list[str] = []
     default: str | None = None
     for index, edge in enumerate(edges):
@@ -43,9 +42,8 @@ def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[
             chosen.append(edge.target)
         else:
             try:
-                if ctx is None:
-                    ctx = run.engine.eval_context(run.now)
-                value = flow.condition(node_id, index).evaluate(run.instance.data, ctx)
+                evaluate, needs_context, _ = flow.test(node_id, index)
+                value = evaluate(run.instance.data, run.eval_context() if needs_context else None)
             except Exception as exc:  # an evaluation error stops the instance visibly
                 run.fail(token, "flow.condition.error", node=node_id, condition=edge.when, error=str(exc))
                 return None

@@ -26,6 +26,9 @@ class UserNode(NodeType):
         resolution = assignees.resolve(run, node)
         if resolution.notes:
             run.record("assignment", node=node.id, notes=resolution.notes)
+        if resolution.auto is None:
+            self.assign(run, token, node, resolution.candidates)
+            return None
         if resolution.auto == "approve":
             run.record("auto_approved", node=node.id, reason=resolution.reason)
             return run.flow.out_targets[node.id]

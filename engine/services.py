@@ -78,6 +78,9 @@ class Notification:
     subject: Mapping[str, str] | None = None
     body: Mapping[str, str] | None = None
     source: Mapping[str, Any] = field(default_factory=dict)
+    # Files sent along by e-mail (a weekly report's PDF): stored files, as
+    # {"sha256", "filename", "content_type"}; other channels ignore them.
+    attachments: Sequence[Mapping[str, Any]] = ()
 
 
 class Notifier(Protocol):

@@ -11,15 +11,21 @@ import engine
 from engine.api import errors
 from engine.api.routers import (
     audit,
+    dashboard_sharing,
+    dashboards,
+    datasets,
     files,
+    flow_analytics,
     flows,
     forms,
     ingest,
     notifications,
     org,
     packs,
+    prints,
     records,
     rules,
+    static,
     system,
     tasks,
 )
@@ -30,6 +36,7 @@ from engine.runtime.site import Site
 ROUTERS = [
     system.router, org.router, audit.router, packs.router, forms.router, records.router, files.router,
     flows.router, tasks.router, ingest.router, notifications.router, rules.router,
+    dashboards.router, dashboard_sharing.router, datasets.router, prints.router, static.router, flow_analytics.router,
 ]
 
 DESCRIPTION = """

@@ -47,7 +47,13 @@ def _rules(site: Site) -> None:
     wire_rules(site)
 
 
-WIRING.extend([_notifications, _broker, _ingest, _rules])
+def _reports(site: Site) -> None:
+    from engine.runtime.reports import wire_reports
+
+    wire_reports(site)
+
+
+WIRING.extend([_notifications, _broker, _ingest, _rules, _reports])
 
 
 def _load_hook(spec: str) -> Callable[[Site], None]:

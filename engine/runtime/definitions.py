@@ -105,6 +105,9 @@ def register() -> None:
     register_checker("dictionary", check_dictionary)
     register_pack_check(run_pack_rule_tests)
     register_publisher("form", publish_form)
+    from engine.runtime.reports import register as register_reports
+
+    register_reports()
 
 
 register()

@@ -96,6 +96,13 @@ class EmailChannel(Channel):
         mail["Subject"] = message.subject
         mail["Message-ID"] = f"<outbox-{message.id}@safeflow>"
         mail.set_content(message.body or message.subject)
+        for attachment in message.payload.get("attachments") or ():
+            path = settings.files_dir / attachment["sha256"][:2] / attachment["sha256"]
+            if not path.is_file():
+                raise DeliveryFailed(f"attachment {attachment.get('filename')} is missing", permanent=True)
+            maintype, _, subtype = str(attachment.get("content_type") or "application/octet-stream").partition("/")
+            mail.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype.split(";")[0] or "octet-stream",
+                                filename=str(attachment.get("filename") or "attachment"))
         try:
             with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.webhook_timeout_seconds) as smtp:
                 if settings.smtp_starttls:

@@ -73,7 +73,10 @@ class OutboxNotifier:
                     out.append(self._row(name, person.username, person.id, subject, body, {}, notification,
                                          error=f"{person.username} has no {name} address"))
                     continue
-                out.append(self._row(name, address, person.id, subject, body, {"cc": is_cc}, notification,
+                payload: dict[str, Any] = {"cc": is_cc}
+                if name == "email" and notification.attachments:
+                    payload["attachments"] = [dict(a) for a in notification.attachments]
+                out.append(self._row(name, address, person.id, subject, body, payload, notification,
                                      inbox=channel.local))
             wanted = {"email": "email", "sms": "phone", "webhook": "url"}.get(name)
             for kind, address in addresses:
@@ -81,6 +84,8 @@ class OutboxNotifier:
                     subject, body = self._render(notification, self.locale, name, None, False)
                     payload = {"json": {"subject": subject, "body": body, "context": dict(notification.context),
                                         "source": dict(notification.source)}} if name == "webhook" else {}
+                    if name == "email" and notification.attachments:
+                        payload["attachments"] = [dict(a) for a in notification.attachments]
                     out.append(self._row(name, address, None, subject, body, payload, notification))
         self.queued.extend(out)
         return out

@@ -27,6 +27,7 @@ from engine.expr.types import (
     INTEGER,
     NULL,
     NUMBER,
+    TEXT,
     ListType,
     RecordType,
     Schema,
@@ -217,7 +218,9 @@ class CallChecks:
         if schema is None:
             return ANY
         found = self._walk(node, RecordType(schema), (node.field,))
-        ok = is_numeric(found) or found == ANY or (node.function in ("min", "max") and is_temporal(found))
+        # min/max give the field's type (docs/expr.md): numbers, dates and text order in SQL alike.
+        ok = is_numeric(found) or found == ANY or (node.function in ("min", "max")
+                                                   and (is_temporal(found) or found == TEXT))
         if not ok:
             self.report(
                 "expr.arg_type",

@@ -70,11 +70,24 @@ def check_rule(source: DefinitionSource, context: CheckContext) -> list[Problem]
         form = resolve(key)
         return form.expr_schema(resolve_form=resolve) if form is not None else None
 
+    def template_exists(key: str) -> bool:
+        from engine.runtime.notify.templates import exists
+
+        return context.lookup("template", key) is not None or exists(None, key)
+
     keys = sorted({key for (kind, key) in context.pack if kind == "form"})
     rules, problems = parse_rules(source.text, source.file)
-    _compiled, more = compile_rules(rules, Environment(form_schema=form_schema, form_keys=lambda: keys),
-                                    file=source.file)
+    _compiled, more = compile_rules(rules, Environment(form_schema=form_schema, form_keys=lambda: keys,
+                                                       template_exists=template_exists), file=source.file)
     return problems + more
+
+
+def check_template(source: DefinitionSource, context: CheckContext) -> list[Problem]:
+    from engine.runtime.notify.templates import check_template as check
+
+    if not isinstance(source.body, dict):
+        return [Problem("template.shape", {}, file=source.file)]
+    return check(source.body, source.file)
 
 
 def run_pack_rule_tests(source: Any) -> list[Problem]:
@@ -103,6 +116,7 @@ def register() -> None:
     register_checker("flow", check_flow)
     register_checker("rule", check_rule)
     register_checker("dictionary", check_dictionary)
+    register_checker("template", check_template)
     register_pack_check(run_pack_rule_tests)
     register_publisher("form", publish_form)
     from engine.runtime.reports import register as register_reports

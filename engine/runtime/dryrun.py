@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,19 @@ from engine.store.definitions import DefinitionRepository
 from engine.store.models import Record, RuleFiring
 
 ACTOR = Actor.system("dry-run")
+# The kinds of definition a scratch site is loaded with (rules are what is being tried).
+LOADED = ("dictionary", "form", "flow", "template")
 
 
 @dataclass(frozen=True)
 class Definitions:
-    """What the scratch database is loaded with: (kind, key, body) of forms, flows, templates."""
+    """What the scratch database is loaded with: (kind, key, body) of forms, flows, templates,
+    and for a pack the roles and sample organisations (seed/org.csv) it and its dependencies
+    ship, so records that name people and departments can be written and roles resolve."""
 
     items: list[tuple[str, str, Any]]
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
 
     @classmethod
     def from_pack(cls, root: Path) -> Definitions:
@@ -51,14 +57,28 @@ class Definitions:
         source = load_pack(root)
         if any(p.severity == "error" for p in source.problems):
             raise InvalidInput(problems=source.problems)
-        return cls([(d.kind, d.key, d.body) for d in source.ordered() if d.kind in ("form", "flow", "dictionary")])
+        return cls.of_source(source)
+
+    @classmethod
+    def of_source(cls, source: Any) -> Definitions:
+        """A loaded pack's forms, flows, dictionaries and templates, after those of the bundled
+        packs it depends on (a hazards rule reads the base pack's areas)."""
+        from engine.runtime.packs.library import install_order
+
+        found = cls([])
+        for pack in install_order(source, set()):
+            found.items.extend((d.kind, d.key, d.body) for d in pack.ordered() if d.kind in LOADED)
+            found.roles.extend(pack.roles())
+            if "seed/org.csv" in pack.files:
+                found.orgs.append(pack.files["seed/org.csv"])
+        return found
 
     @classmethod
     def installed(cls, site: Site) -> Definitions:
         with site.session(readonly=True) as session:
             repo = DefinitionRepository(session)
             items = []
-            for kind in ("dictionary", "form", "flow", "template"):
+            for kind in LOADED:
                 for key in repo.keys(kind, include_drafts=False):
                     row = repo.current(kind, key)
                     if row is not None:
@@ -103,8 +123,12 @@ def dry_run(rules_text: str, events: Iterable[tuple[int, Mapping[str, Any]]], de
 
 def _run(site: Site, clock: ManualClock, rules_text: str, events: Iterable[tuple[int, Mapping[str, Any]]],
          definitions: Definitions, rules_file: str) -> Iterator[dict[str, Any]]:
+    _load_org(site, definitions)
     with site.session() as session:
         repo = DefinitionRepository(session)
+        for kind, key, body in definitions.items:  # drafts first: forms may relate to each other (or to themselves)
+            if kind == "form":
+                repo.save_draft(ACTOR, kind, key, body)
         for kind, key, body in definitions.items:
             if kind == "form":
                 publish_form(session, ACTOR, key, body)
@@ -129,6 +153,20 @@ def _run(site: Site, clock: ManualClock, rules_text: str, events: Iterable[tuple
                        "detail": action["detail"]}
 
 
+def _load_org(site: Site, definitions: Definitions) -> None:
+    from engine.identity import org
+    from engine.identity.orgimport import import_org
+
+    with site.session() as session:
+        for role in definitions.roles:
+            org.ensure_role(session, ACTOR, role["key"], role.get("name") or {"zh": role["key"], "en": role["key"]})
+    for number, text in enumerate(definitions.orgs):
+        path = site.settings.data_dir / f"org-{number}.csv"
+        path.write_text(text, encoding="utf-8")
+        with site.session() as session:
+            import_org(session, ACTOR, path)
+
+
 def _apply(site: Site, clock: ManualClock, event: Mapping[str, Any], aliases: dict[str, int]) -> None:
     if "advance" in event:
         clock.advance(to_timedelta(str(event["advance"])))
@@ -143,8 +181,11 @@ def _apply(site: Site, clock: ManualClock, event: Mapping[str, Any], aliases: di
         return
     with site.session() as session:
         service = RecordService(session, site.events(session), tz=site.settings.tz, clock=clock)
+        data = dict(event.get("data") or {})
+        for key, count in dict(event.get("files") or {}).items():  # {"photos": 2}: placeholder images
+            data[key] = [_placeholder_image(session, site) for _ in range(int(count))]
         if "create" in event:
-            view = service.create(str(event["create"]), dict(event.get("data") or {}), actor=ACTOR)
+            view = service.create(str(event["create"]), data, actor=ACTOR)
             if event.get("as"):
                 aliases[str(event["as"])] = view.id
         else:
@@ -153,7 +194,22 @@ def _apply(site: Site, clock: ManualClock, event: Mapping[str, Any], aliases: di
             row = session.get(Record, record_id)
             if row is None:
                 raise InvalidInput(problems=[Problem("rules.bad_alias", {"alias": str(target)})])
-            service.update(row.form, record_id, dict(event.get("data") or {}), actor=ACTOR)
+            service.update(row.form, record_id, data, actor=ACTOR)
+
+
+def _placeholder_image(session: Any, site: Site) -> int:
+    """A small PNG stored like an upload, for image fields a rule test's records need."""
+    import io
+
+    from PIL import Image
+
+    from engine.forms.files import UploadRules, store_upload
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (180, 180, 180)).save(buffer, "PNG")
+    buffer.seek(0)
+    return store_upload(session, site.settings.files_dir, buffer, filename="placeholder.png",
+                        rules=UploadRules(("png",), 1 << 20), created_by=None).id
 
 
 i18n.register_messages({

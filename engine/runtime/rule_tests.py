@@ -26,8 +26,10 @@ def _matches(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
 def check_pack_rule_tests(source: Any) -> list[Problem]:
     """Run every `rules/tests/*.jsonl` of a loaded pack (engine.runtime.packs.PackSource)."""
     rules_text = "\n".join(d.body for d in source.ordered() if d.kind == "rule")
-    definitions = Definitions([(d.kind, d.key, d.body) for d in source.ordered()
-                               if d.kind in ("form", "flow", "dictionary")])
+    try:
+        definitions = Definitions.of_source(source)
+    except InvalidInput as exc:  # a dependency the library does not have: reported by the pack check
+        return [p.located(file=p.file or f"{source.root.name}/pack.yaml") for p in exc.problems]
     problems: list[Problem] = []
     for rel, text in sorted(source.files.items()):
         if not (rel.startswith("rules/tests/") and rel.endswith(".jsonl")):

@@ -80,13 +80,14 @@ KINDS: dict[str, DefinitionKind] = {
         DefinitionKind("dictionary", "seed/dictionaries", ".json"),
         DefinitionKind("form", "forms", ".json"),
         DefinitionKind("flow", "flows", ".json"),
+        DefinitionKind("template", "templates", ".json"),
         DefinitionKind("rule", "rules", ".rules", text=True),
         DefinitionKind("report", "reports", ".json"),
         DefinitionKind("print", "print", ".html", text=True),
     )
 }
 # Install order: what others refer to comes first.
-ORDER = ["dictionary", "form", "flow", "rule", "report", "print"]
+ORDER = ["dictionary", "form", "flow", "template", "rule", "report", "print"]
 
 
 def register_checker(kind: str, checker: Checker) -> None:

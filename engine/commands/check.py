@@ -24,7 +24,6 @@ from engine.errors import Problem
 from engine.runtime.packs.installer import check_offline
 from engine.runtime.packs.kinds import KINDS, CheckContext, DefinitionSource, kind_for
 from engine.runtime.packs.source import load_pack
-from engine.runtime.rule_tests import check_pack_rule_tests
 
 SUFFIXES = {".json", ".rules", ".html"}
 JSON_MARKERS = (("fields", "form"), ("nodes", "flow"), ("widgets", "report"))
@@ -99,7 +98,6 @@ def check_paths(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
         source = load_pack(root)
         count += len(source.definitions) + 1
         problems += check_offline(source)
-        problems += check_pack_rule_tests(source)  # a pack's rules/tests/*.jsonl (engine.runtime.rule_tests)
     return count, problems
 
 

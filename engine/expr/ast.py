@@ -123,10 +123,16 @@ class Aggregate(Node):
     condition: Expr | None = None
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def children(node: Node) -> Iterator[Node]:
     """Direct sub-expressions in source order."""
-    for f in fields(node):
-        value = getattr(node, f.name)
+    names = _FIELD_NAMES.get(type(node))
+    if names is None:  # `fields()` is slow; explain walks trees per evaluation
+        names = _FIELD_NAMES[type(node)] = tuple(f.name for f in fields(node))
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, Node):
             yield value
         elif isinstance(value, tuple):

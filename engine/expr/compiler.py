@@ -116,6 +116,7 @@ class CompiledExpr:
 
     __slots__ = (
         "_explain_fn",
+        "_skeleton",
         "_traced",
         "aggregates",
         "analysis",
@@ -155,17 +156,37 @@ class CompiledExpr:
         self.source: str = self.evaluate.__source__  # type: ignore[attr-defined]
         self._explain_fn: Callable[..., Any] | None = None
         self._traced: list[nodes.Node] = []
+        self._skeleton: Any = None
 
     def explain(self, data: Mapping[str, Any], ctx: EvalContext | None = None) -> Explanation:
         """The value of every evaluated sub-expression, with its source span (see explain.py)."""
         from engine.expr.explain import explain
 
+        return explain(self, self._tracing(), self._traced, data, ctx)
+
+    def explain_dict(self, data: Mapping[str, Any], ctx: EvalContext | None = None) -> tuple[Any, dict[str, Any]]:
+        """(the value, `explain(...).to_dict()`), built without intermediate objects."""
+        from engine.expr.explain import explain_dict
+
+        return explain_dict(self, self._tracing(), self._traced, data, ctx)
+
+    def _tracing(self) -> Callable[..., Any]:
         if self._explain_fn is None:
             gen = CodeGen(self.analysis, plan_for=lambda n: build_plan(n, self.analysis), trace=True)
             body = gen.expr(self.ast)
             self._traced = gen.traced
             self._explain_fn = _build(gen, body, "d, c=None, _r=None")
-        return explain(self, self._explain_fn, self._traced, data, ctx)
+        return self._explain_fn
+
+    def skeleton(self) -> Any:
+        """What explain shows that does not depend on the data (per node: kind, source text,
+        position, children), built once: a rule explained on every event pays only for values."""
+        from engine.expr.explain import build_skeleton
+
+        found = self._skeleton
+        if found is None:
+            found = self._skeleton = build_skeleton(self.ast, self.text)
+        return found
 
     def __repr__(self) -> str:
         return f"CompiledExpr({self.text!r}, type={self.type})"

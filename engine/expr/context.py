@@ -8,7 +8,7 @@ A form formula gets no DataSource, so it can never reach the database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -59,7 +59,12 @@ class EvalContext:
         return self.calendar or BusinessCalendar(tz=self.tz)
 
     def with_variables(self, **variables: Any) -> EvalContext:
-        return replace(self, variables={**self.variables, **variables})
+        # A shallow copy with one field changed; `dataclasses.replace` re-runs __init__, which a
+        # rule engine doing this per event pays for on every event.
+        copy = object.__new__(EvalContext)
+        copy.__dict__.update(self.__dict__)
+        object.__setattr__(copy, "variables", {**self.variables, **variables})
+        return copy
 
 
 DEFAULT_CONTEXT = EvalContext()

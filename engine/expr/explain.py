@@ -77,13 +77,32 @@ class _RecordingSource:
         return result
 
 
-def explain(
-    compiled: CompiledExpr,
-    fn: Callable[..., Any],
-    traced: list[ast.Node],
-    data: Mapping[str, Any],
-    ctx: EvalContext | None,
-) -> Explanation:
+@dataclass(frozen=True)
+class _Shape:
+    """The data-independent part of one node's explanation (built once per compiled expression)."""
+
+    node: ast.Node
+    kind: str
+    text: str
+    literal: bool
+    aggregate: bool
+    children: tuple[_Shape, ...]
+
+
+def build_skeleton(node: ast.Node, text: str) -> _Shape:
+    try:
+        source = node.source(text) if text and node.end > node.start else unparse(node)
+    except TypeError:
+        source = type(node).__name__
+    aggregate = isinstance(node, ast.Aggregate)
+    kids = () if aggregate else tuple(build_skeleton(c, text) for c in ast.children(node))
+    return _Shape(node, type(node).__name__, source, isinstance(node, ast.Literal), aggregate, kids)
+
+
+def _trace(
+    fn: Callable[..., Any], traced: list[ast.Node], data: Mapping[str, Any], ctx: EvalContext | None
+) -> tuple[Any, dict[int, Any], dict[int, dict[str, Any]]]:
+    """Run the traced function: (result, value by node id, bound question by aggregate id)."""
     values: dict[int, Any] = {}
 
     def record(index: int, value: Any) -> Any:
@@ -97,37 +116,71 @@ def explain(
     result = fn(data, context, record)
     by_node = {id(traced[i]): v for i, v in values.items()}
     asked = {id(b.source): b.to_dict() for b, _ in (recording.asked if recording else [])}
-    text = compiled.text
-    root = _build(compiled.ast, text, by_node, asked)
+    return result, by_node, asked
+
+
+def explain_dict(
+    compiled: CompiledExpr,
+    fn: Callable[..., Any],
+    traced: list[ast.Node],
+    data: Mapping[str, Any],
+    ctx: EvalContext | None,
+) -> tuple[Any, dict[str, Any]]:
+    """(the result, `explain(...).to_dict()`) built straight as dicts: what a rule engine storing
+    every firing's explanation needs, without the intermediate objects."""
+    result, by_node, asked = _trace(fn, traced, data, ctx)
+    root = _dict(compiled.skeleton(), by_node, asked)
+    root["value"], root["evaluated"] = to_json(result), True
+    return result, root
+
+
+def _dict(shape: _Shape, values: dict[int, Any], asked: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    node = shape.node
+    if shape.literal:
+        evaluated, value = True, node.value  # type: ignore[attr-defined]
+    else:
+        key = id(node)
+        evaluated, value = key in values, values.get(key)
+    out: dict[str, Any] = {"kind": shape.kind, "text": shape.text, "line": node.line, "column": node.column,
+                           "span": [node.start, node.end], "evaluated": evaluated, "value": to_json(value)}
+    if shape.aggregate:
+        detail = asked.get(id(node))
+        if detail is not None:
+            out["detail"] = detail
+    if shape.children:
+        out["children"] = [_dict(child, values, asked) for child in shape.children]
+    return out
+
+
+def explain(
+    compiled: CompiledExpr,
+    fn: Callable[..., Any],
+    traced: list[ast.Node],
+    data: Mapping[str, Any],
+    ctx: EvalContext | None,
+) -> Explanation:
+    result, by_node, asked = _trace(fn, traced, data, ctx)
+    root = _build(compiled.skeleton(), by_node, asked)
     root.value, root.evaluated = to_json(result), True
     return root
 
 
-def _build(
-    node: ast.Node, text: str, values: dict[int, Any], asked: dict[int, dict[str, Any]]
-) -> Explanation:
-    if isinstance(node, ast.Literal):
-        evaluated, value = True, node.value
+def _build(shape: _Shape, values: dict[int, Any], asked: dict[int, dict[str, Any]]) -> Explanation:
+    node = shape.node
+    if shape.literal:
+        evaluated, value = True, node.value  # type: ignore[attr-defined]
     else:
-        evaluated, value = id(node) in values, values.get(id(node))
-    try:
-        source = node.source(text) if text and node.end > node.start else unparse(node)
-    except TypeError:
-        source = type(node).__name__
-    children = (
-        []
-        if isinstance(node, ast.Aggregate)
-        else [_build(c, text, values, asked) for c in ast.children(node)]
-    )
+        key = id(node)
+        evaluated, value = key in values, values.get(key)
     return Explanation(
-        kind=type(node).__name__,
-        text=source,
+        kind=shape.kind,
+        text=shape.text,
         line=node.line,
         column=node.column,
         start=node.start,
         end=node.end,
         value=to_json(value),
         evaluated=evaluated,
-        children=children,
-        detail=asked.get(id(node)) if isinstance(node, ast.Aggregate) else None,
+        children=[_build(child, values, asked) for child in shape.children],
+        detail=asked.get(id(node)) if shape.aggregate else None,
     )

@@ -178,9 +178,8 @@ class RuleRunner:
                 if self.explain == "none":
                     matched = condition.evaluate(data, ctx) is True
                 elif self.explain == "always" or condition.aggregates or condition.evaluate(data, ctx) is True:
-                    explanation = condition.explain(data, ctx)
-                    firing.conditions = explanation.to_dict()
-                    matched = explanation.value is True
+                    value, firing.conditions = condition.explain_dict(data, ctx)
+                    matched = value is True
                 else:
                     matched = False
             branch = rule.actions if matched else rule.else_actions

@@ -98,3 +98,14 @@ def test_explain_matches_evaluate() -> None:
     compiled = compile_expr('if(score >= 320, "red", score >= 160, "orange", "blue")', HAZARD)
     for score in (400, 200, 1, None):
         assert compiled.explain({"score": score}).value == compiled.evaluate({"score": score})
+
+
+def test_explain_dict_is_explain_to_dict() -> None:
+    from engine.expr import Schema, compile_expr
+
+    compiled = compile_expr('level == "major" and (score > 10 or if(done, 1, 2) == 2)',
+                            Schema.of({"level": "text", "score": "number", "done": "boolean"}))
+    for data in ({"level": "major", "score": 3, "done": False}, {"level": "minor"}, {}):
+        value, as_dict = compiled.explain_dict(data)
+        explained = compiled.explain(data)
+        assert value == explained.value and as_dict == explained.to_dict()

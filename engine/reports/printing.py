@@ -199,9 +199,11 @@ class PrintCatalog:
                 out.append(template)
         return out
 
-    def publish(self, actor: Any, key: str, text: str, *, require_form: bool = True) -> tuple[int, list[Problem]]:
+    def publish(self, actor: Any, key: str, text: str, *, require_form: bool = True,
+                pack: str | None = None) -> tuple[int, list[Problem]]:
         """Check and publish; `require_form` (the API) refuses a template that names no form, a
-        pack install keeps it with a warning."""
+        pack install keeps it with a warning. `pack` tags it as that pack's, so the pack's
+        export carries it."""
         from engine.forms.catalog import FormCatalog
 
         catalog = FormCatalog(self.session)
@@ -212,7 +214,7 @@ class PrintCatalog:
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise InvalidInput("print.invalid", problems=errors)
-        published = self.repo.publish(actor, self.KIND, key, text)
+        published = self.repo.publish(actor, self.KIND, key, text, pack=pack)
         return published.version, [p for p in problems if p.severity == "warning"]
 
 

@@ -52,7 +52,7 @@ def check_print(source: DefinitionSource, context: CheckContext) -> list[Problem
 
 
 def publish_print(session: Session, actor: Any, key: str, body: Any, pack: str | None) -> int:
-    return PrintCatalog(session).publish(actor, key, body, require_form=False)[0]
+    return PrintCatalog(session).publish(actor, key, body, require_form=False, pack=pack)[0]
 
 
 def publish_report(session: Session, actor: Any, key: str, body: Any, pack: str | None) -> int:

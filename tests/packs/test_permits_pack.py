@@ -120,3 +120,6 @@ def test_a_level_1_hot_work_permit_from_application_to_close_out(plant: PackPlan
                                headers=plant.headers("admin.test"))
     assert printed.status_code == 200, printed.text
     assert data["no"] in printed.text and "data:image/svg+xml" in printed.text  # the QR code
+    # On paper: local times, the area by name, the crew by name (also inside the sub-tables).
+    assert "2026-11-23 10:00 — 2026-11-23 17:00" in printed.text and "机加工车间 · 车削班 3 号机床旁" in printed.text
+    assert "<td>黄凯</td><td>T-0001</td>" in printed.text

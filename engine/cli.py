@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from engine.commands import check, flow, forms, packs, reports, rules, system, worker
+from engine.commands import check, demo, flow, forms, packs, reports, rules, system, worker
 
 app = typer.Typer(name="safeflow", help="SafeFlow: no-code EHS platform", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.command("serve")(system.serve)
 app.command("worker")(worker.worker)
 app.command("check")(check.check)
+app.command("demo")(demo.demo)
 app.add_typer(system.db_app, name="db")
 app.add_typer(system.user_app, name="user")
 app.add_typer(system.org_app, name="org")

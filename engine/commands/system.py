@@ -29,6 +29,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+    demo: Annotated[bool, typer.Option(help="Install the bundled packs with demo data (first start only)")]
+    = False,
+    demo_records: Annotated[int, typer.Option(min=0, help="Demo records per pack form (with --demo)")] = 200,
+    demo_password: Annotated[str | None, typer.Option(help="Password of the sample people (with --demo; "
+                                                      "default: generated and shown once)")] = None,
 ) -> None:
     """Serve the API, the OpenAPI docs (/docs) and the web UI; creates the schema and first admin."""
     import uvicorn
@@ -44,6 +49,10 @@ def serve(
     if generated:
         console.print(f"[bold]{i18n.message('cli.admin_created', cli_locale(), user=settings.admin_username)}[/]")
         console.print(f"  password: [bold yellow]{generated}[/]")
+    if demo:
+        from engine.commands.demo import serve_demo
+
+        serve_demo(settings, demo_records, demo_password)
     console.print(f"SafeFlow on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     console.print(f"database: {settings.effective_database_url}")
     uvicorn.run("engine.api.app:create_app", factory=True, host=host, port=port, reload=reload, log_level="info")

@@ -210,7 +210,8 @@ class Rate(Aggregate):
         return RowInputs({f"{prefix}_num": _when(numerator, weight), f"{prefix}_den": _when(denominator, weight)})
 
     def group_weighted(self, m, prefix, c, fn, kind):  # type: ignore[no-untyped-def]
-        return fn.ratio(func.sum(c[f"{prefix}_num"]), func.sum(c[f"{prefix}_den"]))
+        # no numerator rows is a rate of 0 (as counting records gives), not an unknown one
+        return fn.ratio(func.coalesce(func.sum(c[f"{prefix}_num"]), 0), func.sum(c[f"{prefix}_den"]))
 
 
 @register

@@ -202,8 +202,7 @@ class PrintCatalog:
     def publish(self, actor: Any, key: str, text: str, *, require_form: bool = True,
                 pack: str | None = None) -> tuple[int, list[Problem]]:
         """Check and publish; `require_form` (the API) refuses a template that names no form, a
-        pack install keeps it with a warning. `pack` tags it as that pack's, so the pack's
-        export carries it."""
+        pack install keeps it with a warning (and names the pack, so it is exported with it)."""
         from engine.forms.catalog import FormCatalog
 
         catalog = FormCatalog(self.session)

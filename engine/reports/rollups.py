@@ -301,6 +301,8 @@ def _add(session: Session, rollup: Rollup, month: str, department: int, sign: in
         amounts[f"c{i}"] = getattr(RollupRow, f"c{i}") + sign * (number is not None)
         fresh[f"s{i}"], fresh[f"c{i}"] = (number or 0.0), int(number is not None)
     done = session.execute(update(RollupRow).where(*match).values(**amounts)).rowcount
+    if sign < 0:  # a group whose last record left it is no group (counting records gives no row)
+        session.execute(delete(RollupRow).where(*match, RollupRow.n <= 0))
     if not done and sign > 0:
         session.add(RollupRow(rollup_id=rollup.id, month=month, department_id=department, k1=keys[0], k2=keys[1],
                               k3=keys[2], **fresh))

@@ -99,6 +99,13 @@ def run_pack_rule_tests(source: Any) -> list[Problem]:
     return check_pack_rule_tests(source)
 
 
+def check_demo_specs(source: Any) -> list[Problem]:
+    """A pack's demo/*.yaml against the forms and flows they name."""
+    from engine.runtime.demo.packs import check_demo
+
+    return check_demo(source)
+
+
 def check_dictionary(source: DefinitionSource, context: CheckContext) -> list[Problem]:
     from engine.forms.dictionary import check_dictionary as check
 
@@ -118,6 +125,7 @@ def register() -> None:
     register_checker("dictionary", check_dictionary)
     register_checker("template", check_template)
     register_pack_check(run_pack_rule_tests)
+    register_pack_check(check_demo_specs)
     register_publisher("form", publish_form)
     from engine.runtime.reports import register as register_reports
 

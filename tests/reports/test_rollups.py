@@ -147,3 +147,23 @@ def test_publishing_a_dashboard_indexes_the_fields_it_groups_and_filters_by(plan
         names = set(session.execute(text(query)).scalars())
         assert set(result["indexes"]) <= names
         assert session.execute(select(RollupRow.id)).first() is not None
+
+
+def test_an_emptied_group_and_a_rate_with_no_rows_match_the_records(plant):
+    """A group whose last record moved away has no row, and a share of nothing is 0, not
+    unknown — as when counting the records."""
+    body = {"dimensions": [{"field": "area"}, {"field": "level"}],
+            "measures": [{"key": "n", "agg": "count"}, {"key": "r", "agg": "rate", "where": 'state == "open"'}]}
+    prepare(plant, [body])
+    site = plant.site
+    site.clock.set(datetime(2026, 4, 20, 5, 0, tzinfo=UTC))
+    with site.session() as session:
+        service = RecordService(session, site.events(session), tz=site.settings.tz, clock=site.clock)
+        r5 = service.get("hazard", plant.records["r5"])
+        service.update("hazard", r5.id, {"area": "B"}, row_version=r5.row_version)
+    site.drain()
+    served, counted = run(plant, body), run(plant, body, EVERYTHING)
+    assert served.served_by == "rollup" and counted.served_by == "records"
+    assert served.rows == rows(counted)
+    assert ["C", "general"] not in [row[:2] for row in served.rows]
+    assert 0 in [row[3] for row in served.rows]

@@ -81,14 +81,19 @@ def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> tuple[int | None,
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
+    """A YAML syntax error of a pack file, located where the parser stopped."""
+    mark = getattr(exc, "problem_mark", None)
+    return Problem("pack.bad_yaml", {"detail": str(getattr(exc, "problem", exc))}, file=file,
+                   line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
+
+
 def load_manifest(text: str, file: str = "pack.yaml") -> tuple[PackManifest | None, list[Problem]]:
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return None, [Problem("pack.bad_yaml", {"detail": str(getattr(exc, "problem", exc))}, file=file,
-                              line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)]
+        return None, [yaml_problem(exc, file)]
     if not isinstance(raw, dict):
         return None, [Problem("pack.bad_manifest", {"detail": "expected a mapping"}, file=file, line=1, column=1)]
     try:

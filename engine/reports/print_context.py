@@ -9,7 +9,8 @@ hidden from the person printing are left out, as they are from their record view
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from engine.forms.fieldtypes.subtable import SubtableField
 from engine.forms.files import CONTENT_TYPES, file_rows, kind_of, open_blob
 from engine.forms.model import FormDefinition
 from engine.store.definitions import DefinitionRepository
-from engine.store.models import Department, StoredInstance, User
+from engine.store.models import Department, Record, StoredInstance, User
 
 MAX_IMAGES = 9
 _DECISIONS = {"approve": ("同意", "Approved"), "reject": ("驳回", "Rejected"), "submit": ("提交", "Submitted"),
@@ -94,10 +95,11 @@ def print_context(session: Session, definition: FormDefinition, record: Any, *, 
     """The template context for `record` (a RecordView: id, data, owner_id, department_id …)."""
     fields = [f for f in definition.value_fields() if f.key not in hidden]
     data = {k: v for k, v in (record.data or {}).items() if k not in hidden}
-    user_ids = {record.owner_id} | {data.get(f.key) for f in fields if f.type == "user"}
-    dept_ids = {record.department_id} | {data.get(f.key) for f in fields if f.type == "department"}
+    user_ids = {record.owner_id} | set(_refs(fields, data, "user"))
+    dept_ids = {record.department_id} | set(_refs(fields, data, "department"))
     users = _names(session, User, user_ids)  # type: ignore[arg-type]
     departments = _names(session, Department, dept_ids)  # type: ignore[arg-type]
+    names = Names(users, departments, _related(session, fields, data), tz)
     media = [f for f in fields if f.type in ("signature", "image")]
     file_ids = [i for f in media for i in _ids(data.get(f.key))]
     urls = _data_urls(session, files_dir, file_ids)
@@ -105,7 +107,7 @@ def print_context(session: Session, definition: FormDefinition, record: Any, *, 
     listed = []
     for f in fields:
         value = data.get(f.key)
-        shown = _display(f, value, locale, users, departments)
+        shown = _display(f, value, locale, names)
         values[f.key] = shown
         if f.type not in ("signature", "image", "file"):
             listed.append({"key": f.key, "label": f.title(locale), "value": shown, "type": f.type})
@@ -134,13 +136,55 @@ def _ids(value: Any) -> list[int]:
     return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, int)]
 
 
-def _display(f: FieldBase, value: Any, locale: str, users: dict[int, str], departments: dict[int, str]) -> Any:
+@dataclass(frozen=True)
+class Names:
+    """How references read on paper: people and departments by name, related records by their
+    display field, date-times in the site's timezone."""
+
+    users: dict[int, str]
+    departments: dict[int, str]
+    records: dict[int, str]
+    tz: ZoneInfo
+
+
+def _columns(fields: Iterable[FieldBase], data: Mapping[str, Any]) -> Iterator[tuple[FieldBase, Any]]:
+    """Every (field, value) of the record, sub-table cells included."""
+    for f in fields:
+        value = data.get(f.key)
+        if isinstance(f, SubtableField):
+            for row in value or []:
+                if isinstance(row, Mapping):
+                    yield from ((c, row.get(c.key)) for c in f.value_fields())
+        else:
+            yield f, value
+
+
+def _refs(fields: Iterable[FieldBase], data: Mapping[str, Any], kind: str) -> list[int]:
+    return [i for f, value in _columns(fields, data) if f.type in (kind, kind + "s") for i in _ids(value)]
+
+
+def _related(session: Session, fields: Iterable[FieldBase], data: Mapping[str, Any]) -> dict[int, str]:
+    shown: dict[int, str] = {}
+    wanted = {i: getattr(f, "display_field", None) for f, value in _columns(fields, data) if f.type == "relation"
+              for i in _ids(value)}
+    if wanted:
+        for row_id, row_data in session.execute(select(Record.id, Record.data).where(Record.id.in_(wanted))):
+            label = (row_data or {}).get(wanted[row_id] or "")
+            shown[row_id] = str(label) if label not in (None, "") else f"#{row_id}"
+    return shown
+
+
+def _display(f: FieldBase, value: Any, locale: str, names: Names) -> Any:
     if value is None:
         return ""
-    if f.type == "user":
-        return users.get(value, f"#{value}")
+    if f.type in ("user", "users"):
+        return "、".join(names.users.get(i, f"#{i}") for i in _ids(value))
     if f.type == "department":
-        return departments.get(value, f"#{value}")
+        return names.departments.get(value, f"#{value}")
+    if f.type == "relation":
+        return "、".join(names.records.get(i, f"#{i}") for i in _ids(value))
+    if f.type == "datetime":
+        return _local(value, names.tz)
     if isinstance(f, SubtableField):
-        return [{c.key: c.display(row.get(c.key), locale) for c in f.value_fields()} for row in value or []]
+        return [{c.key: _display(c, row.get(c.key), locale, names) for c in f.value_fields()} for row in value or []]
     return f.display(value, locale)

@@ -24,6 +24,7 @@ from engine.events import Event
 from engine.expr import EvalContext
 from engine.forms.catalog import FormCatalog
 from engine.forms.dictionary import DictionaryLookup
+from engine.forms.files import file_rows
 from engine.forms.records import RecordService
 from engine.rules import model as m
 from engine.rules.compile import CompiledRule, Environment, compile_rules
@@ -37,7 +38,7 @@ from engine.services import Notification
 from engine.store import firings as firing_store
 from engine.store.audit import Actor
 from engine.store.definitions import DefinitionRepository, published_generation
-from engine.store.models import Definition, Record, Timer
+from engine.store.models import Definition, Record, StoredFile, Timer
 from engine.store.records import column_for
 from engine.store.timers import DueTimer
 from engine.store.windows import READINGS, SqlWindows, ensure_window_index, equality_fields
@@ -153,7 +154,32 @@ class SiteEffects:
         return ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no recipients"
 
     def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> int:
-        return self.records.create(form, values, actor=RULES_ACTOR).id
+        return self.records.create(form, self._own_files(form, values), actor=RULES_ACTOR).id
+
+    def _own_files(self, form: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A record made from another keeps its evidence: a file the values name that already
+        belongs to a record (an inspection item's photo becoming the hazard's) is copied — a new
+        file row over the same stored blob — since a file belongs to one record only."""
+        out = dict(values)
+        definition = self.records.catalog.current(form).definition
+        for item in definition.value_fields():
+            refs = [ref for kind, ref in item.references(out.get(item.key)) if kind == "file"]
+            if not refs:
+                continue
+            copies = {}
+            for row in file_rows(self.session, refs).values():
+                if row.record_id is None:
+                    continue
+                copy = StoredFile(sha256=row.sha256, size=row.size, content_type=row.content_type,
+                                  filename=row.filename, form=form, created_by=row.created_by)
+                self.session.add(copy)
+                self.session.flush()
+                copies[row.id] = copy.id
+            if copies:
+                value = out[item.key]
+                out[item.key] = ([copies.get(v, v) for v in value] if isinstance(value, list)
+                                 else copies.get(value, value))
+        return out
 
     def update_record(self, record_id: int, values: Mapping[str, Any], source: Mapping[str, Any]) -> str:
         row = self.session.get(Record, record_id)

@@ -148,8 +148,11 @@ def test_a_missing_dependency_is_refused(site: Site, tmp_path: Path) -> None:
 
 
 def test_install_then_export_is_byte_identical(site: Site, tmp_path: Path, form_checker: None) -> None:
+    notice = ('{#- safeflow: {"form": "hazard", "title": {"zh": "通知", "en": "Notice"}} -#}\n'
+              '<p>{{ values.title }}</p>\n')
     root = write_pack(tmp_path / "hazards", extra={"demo/hazard.yaml": "count: 100\n",
-                                                   "rules/tests/stale.jsonl": '{"advance": "2h"}\n'})
+                                                   "rules/tests/stale.jsonl": '{"advance": "2h"}\n',
+                                                   "print/notice.html": notice})
     _install(site, root)
     out = tmp_path / "exported"
     with site.session() as session:

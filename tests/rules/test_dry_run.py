@@ -103,3 +103,20 @@ def test_bad_event_lines_are_all_reported_with_their_line(runner: CliRunner, tmp
                                  str(_pack(tmp_path / "pack"))])
     assert result.exit_code == 2
     assert "events.jsonl:2:" in result.output and "events.jsonl:4:" in result.output
+
+
+def test_a_first_clock_line_pins_now_so_a_deadline_test_reads_the_same_any_day(runner: CliRunner,
+                                                                                tmp_path: Path) -> None:
+    pack = _pack(tmp_path / "pack")
+    rules = tmp_path / "due.rules"
+    rules.write_text('rule "due_tomorrow"\n  when daily at "09:00"\n  for each inspection as i where '
+                     'i.result == null\n  if TODATE(i.due_at) == today() + days(1)\n'
+                     '  then notify role("ehs_lead") via inapp\nend\n', encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    lines = [{"clock": "2026-11-23T08:00:00+08:00"},
+             {"create": "inspection", "data": {"due_at": "2026-11-24T10:00:00+08:00"}}, {"advance": "2h"}]
+    events.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["rules", "test", str(rules), "--events", str(events), "--pack", str(pack)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["rule"], a["event"], a["to"]) for a in out] == [("due_tomorrow", 3, ["role:ehs_lead"])]

@@ -4,6 +4,7 @@ and size limit apply; a download is allowed to whoever may read the record holdi
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, UploadFile
@@ -16,6 +17,7 @@ from engine.api.errors import ERRORS
 from engine.api.routers.records import RecordsDep
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem
 from engine.forms.fieldtypes.media import _Media
+from engine.forms.fieldtypes.subtable import SubtableField
 from engine.forms.files import UploadRules, open_blob, store_upload, thumbnail
 from engine.store.access import Principal, authorize
 from engine.store.models import StoredFile
@@ -40,9 +42,10 @@ def _out(row: StoredFile) -> FileOut:
 @router.post("", response_model=FileOut, status_code=201, summary="Upload a file for a form's image/file field")
 def upload(file: UploadFile, site: SiteDep, records: RecordsDep, principal: PrincipalDep,
            form: str = Query(description="The form the file is for"),
-           field: str = Query(description="The image, file or signature field")) -> FileOut:
+           field: str = Query(description="The image, file or signature field; `table.column` for "
+                                          "one in a sub-table")) -> FileOut:
     authorize(records.session, principal, "form", form, "create")
-    item = records.catalog.current(form).definition.field(field)
+    item = _media_field(records.catalog.current(form).definition, field)
     if not isinstance(item, _Media):
         raise InvalidInput(problems=[Problem("files.not_media_field", {"name": field}, path="field")])
     limit_mb = min(site.settings.max_upload_mb, item.max_size_mb or site.settings.max_upload_mb)
@@ -50,6 +53,16 @@ def upload(file: UploadFile, site: SiteDep, records: RecordsDep, principal: Prin
     row = store_upload(records.session, site.settings.files_dir, file.file, filename=file.filename, rules=rules,
                        created_by=principal.user_id, form=form)
     return _out(row)
+
+
+def _media_field(definition: Any, path: str) -> Any:
+    """The field a path names: `photos`, or `items.photo` for a column of a sub-table (a photo
+    per checklist row)."""
+    parent, _, child = path.partition(".")
+    item = definition.field(parent)
+    if child and isinstance(item, SubtableField):
+        return next((column for column in item.value_fields() if column.key == child), None)
+    return None if child else item
 
 
 def _readable(row: StoredFile, records: RecordsDep, principal: Principal) -> None:

@@ -136,6 +136,9 @@ def decide(run: Any, task: Task, action: Action) -> None:
         task.draft = None
     if action.data:
         inst.data.update(action.data)
+        refresh = getattr(run.engine.records, "refresh", None) if inst.record_id else None
+        if refresh is not None:
+            refresh(inst)  # the form's formulas over what was filled, before any gateway reads them
     if action.assignees:
         for target in _chosen_nodes(run, node.id):
             inst.chosen[target] = list(action.assignees)

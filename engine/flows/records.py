@@ -16,3 +16,6 @@ class RecordSync(Protocol):
     def sync(self, inst: FlowInstance, before: dict[str, Any], before_status: str, actor: int | None) -> None:
         """Write the fields that changed since `before` (and a new status) to the record."""
         ...
+
+    # Optional: `refresh(inst)` puts the form's computed values (formulas) over the data a task
+    # just submitted into `inst.data` without writing, so gateways further along see them.

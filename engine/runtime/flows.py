@@ -69,6 +69,20 @@ class RecordWriteBack:
         if inst.status != before_status:
             row.status = inst.status
 
+    def refresh(self, inst: FlowInstance) -> None:
+        """The form's computed values over what a task just submitted, before the token moves
+        on: a gateway right after a fill node branches on the new formulas, not the stored ones.
+        Nothing is written here (`sync` does that at the end of the step); data the form would
+        refuse is left as it is for `sync` to refuse with its located problems."""
+        row = self.session.get(Record, inst.record_id)
+        if row is None or row.deleted_at is not None:
+            return
+        service = RecordService(self.session, self.site.events(self.session), tz=self.site.settings.tz,
+                                clock=self.site.clock)
+        prepared = service.preview(row.form, inst.data, record_id=row.id)
+        if not prepared.problems and not prepared.forbidden:
+            inst.data.update(prepared.data)
+
     def _actor(self, user_id: int | None) -> Actor:
         person = self.site.directory(self.session).person(user_id) if user_id is not None else None
         return Actor(person.id, person.username) if person else Actor.system("flow")

@@ -88,3 +88,39 @@ def test_an_automation_node_creates_a_real_record_and_queues_a_signed_webhook(si
         hooks = session.execute(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).scalars().all()
     assert tasks == [{"title": "follow up"}]
     assert len(hooks) == 1 and hooks[0].recipient == "http://127.0.0.1:9/hook"
+
+
+def test_a_gateway_right_after_a_fill_sees_the_formulas_of_what_was_filled(site: Site, client: Any) -> None:
+    """score = l × e × c is a formula of the form: the branch after the assessment must see the
+    new score, not the one stored before the task was submitted."""
+    make_user(site, "worker", roles=("reporter",))
+    make_user(site, "boss")
+    make_user(site, "chief")
+    grant(site, "reporter", "flow", "graded", "create")
+    publish_form(site, hazard())
+    publish(site, {
+        "key": "graded", "form": "hazard",
+        "nodes": [{"id": "start", "type": "start"},
+                  {"id": "assess", "type": "fill", "assignee": "initiator",
+                   "fields": {"l": "editable", "e": "editable", "c": "editable"}},
+                  {"id": "grade", "type": "exclusive"},
+                  {"id": "major", "type": "approve", "assignee": {"user": "chief"}},
+                  {"id": "minor", "type": "approve", "assignee": {"user": "boss"}},
+                  {"id": "end", "type": "end"}],
+        "edges": [{"from": "start", "to": "assess"}, {"from": "assess", "to": "grade"},
+                  {"from": "grade", "to": "major", "when": "score >= 160"},
+                  {"from": "grade", "to": "minor", "default": True},
+                  {"from": "major", "to": "end"}, {"from": "minor", "to": "end"}]})
+    with site.session() as session:
+        record_id = records(site, session).create("hazard", {"title": "Solvent leak", "l": 1, "e": 1, "c": 1}).id
+    worker = auth(client, "worker")
+    started = client.post("/api/v1/flows/graded/instances", json={"record_id": record_id}, headers=worker)
+    assert started.status_code == 201, started.text
+    task = client.get("/api/v1/tasks", params={"box": "todo"}, headers=worker).json()["items"][0]
+    done = client.post(f"/api/v1/tasks/{task['task_id']}/actions",
+                       json={"action": "submit", "data": {"l": 3, "e": 6, "c": 15}}, headers=worker)
+    assert done.status_code == 200, done.text
+    assert _record(site, record_id).data["score"] == 270
+    chief = client.get("/api/v1/tasks", params={"box": "todo"}, headers=auth(client, "chief")).json()
+    boss = client.get("/api/v1/tasks", params={"box": "todo"}, headers=auth(client, "boss")).json()
+    assert [t["node"] for t in chief["items"]] == ["major"] and boss["total"] == 0

@@ -154,7 +154,17 @@ class SiteEffects:
         return ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no recipients"
 
     def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> int:
-        return self.records.create(form, self._own_files(form, values), actor=RULES_ACTOR).id
+        """A record a rule makes from another (a failed inspection item → a hazard) belongs to
+        the same person and department, so the people who could see the cause see the effect
+        under their department scope; a record made from a reading or a schedule has no owner."""
+        owner = department = None
+        cause = source.get("record")
+        if isinstance(cause, int):
+            row = self.session.get(Record, cause)
+            if row is not None:
+                owner, department = row.owner_id, row.department_id
+        return self.records.create(form, self._own_files(form, values), actor=RULES_ACTOR, owner_id=owner,
+                                   department_id=department).id
 
     def _own_files(self, form: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """A record made from another keeps its evidence: a file the values name that already

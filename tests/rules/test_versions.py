@@ -88,3 +88,26 @@ def test_the_book_looked_up_once_per_transaction_sees_a_publish_in_it(plant: Pla
         assert rules_runtime.load_book(session).by_name["big_leak"].version == 2
     with plant.site.session() as session:
         assert rules_runtime.load_book(session).by_name["big_leak"].version == 2
+
+
+def test_a_record_a_rule_creates_belongs_to_the_owner_and_department_of_its_cause(plant: Plant) -> None:
+    from engine.forms.records import RecordService
+    from engine.store.models import Record
+    from tests.helpers import make_department, make_user
+
+    department_id = make_department(plant.site, "PAINT", "Paint shop")
+    inspector = make_user(plant.site, "inspector", department=department_id)
+    plant.publish_rules('''
+rule "failed_item_to_hazard"
+  when area created as a
+  if a.name == "failed"
+  then create hazard set title = "From a failed item", area = a.id, category = "x"
+end''', key="items")
+    with plant.site.session() as session:
+        service = RecordService(session, plant.site.events(session), tz=plant.site.settings.tz, clock=plant.clock)
+        cause = service.create("area", {"name": "failed"}, owner_id=inspector, department_id=department_id,
+                               actor=ADMIN).id
+    plant.site.drain()
+    with plant.site.session() as session:
+        made = session.query(Record).filter(Record.form == "hazard").one()
+        assert (made.owner_id, made.department_id) == (inspector, department_id) and made.id != cause

@@ -12,6 +12,7 @@ from engine.errors import InvalidInput, Problem
 from engine.runtime.packs.kinds import (
     CheckContext,
     DefinitionSource,
+    form_resolver,
     register_checker,
     register_pack_check,
     register_publisher,
@@ -19,25 +20,10 @@ from engine.runtime.packs.kinds import (
 from engine.store.audit import Actor
 
 
-def _form_resolver(context: CheckContext) -> Any:
-    from engine.forms import FormDefinition
-
-    def resolve(key: str) -> FormDefinition | None:
-        body = context.lookup("form", key)
-        if body is None:
-            return None
-        try:
-            return FormDefinition.model_validate(body)
-        except ValueError:
-            return None
-
-    return resolve
-
-
 def check_form(source: DefinitionSource, context: CheckContext) -> list[Problem]:
     from engine.forms import check_form as check
 
-    return check(source.text, source.file, resolve_form=_form_resolver(context))[1]
+    return check(source.text, source.file, resolve_form=form_resolver(context))[1]
 
 
 def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]:
@@ -52,11 +38,11 @@ def check_flow(source: DefinitionSource, context: CheckContext) -> list[Problem]
     schema = None
     form_key = getattr(definition, "form", None)
     if form_key:
-        form = _form_resolver(context)(form_key)
+        form = form_resolver(context)(form_key)
         if form is None:
             problems.append(Problem("definition.unknown_form", {"form": form_key}, file=source.file, path="form"))
         else:
-            schema = form.expr_schema(resolve_form=_form_resolver(context))
+            schema = form.expr_schema(resolve_form=form_resolver(context))
     return problems + validate_flow(definition, schema, text=source.text, file=source.file)
 
 
@@ -64,7 +50,7 @@ def check_rule(source: DefinitionSource, context: CheckContext) -> list[Problem]
     from engine.rules.compile import Environment, compile_rules
     from engine.rules.syntax import parse_rules
 
-    resolve = _form_resolver(context)
+    resolve = form_resolver(context)
 
     def form_schema(key: str) -> Any:
         form = resolve(key)

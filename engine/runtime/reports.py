@@ -13,35 +13,27 @@ from sqlalchemy.orm import Session
 from engine.errors import Problem
 from engine.events import Event
 from engine.forms.catalog import FormCatalog
-from engine.forms.model import FormDefinition
 from engine.reports import rollups
 from engine.reports.catalog import DashboardCatalog
 from engine.reports.checking import check_dashboard
 from engine.reports.printing import PrintCatalog, check_template
 from engine.reports.schedules import TIMER_KIND, DeliveryServices, deliver, uploaded
-from engine.runtime.packs.kinds import CheckContext, DefinitionSource, register_checker, register_publisher
+from engine.runtime.packs.kinds import (
+    CheckContext,
+    DefinitionSource,
+    form_resolver,
+    register_checker,
+    register_publisher,
+)
 from engine.runtime.site import Site
 from engine.store.models.reports import Rollup
 from engine.store.timers import DueTimer
 
 
-def _form_in(context: CheckContext) -> Any:
-    def resolve(key: str) -> FormDefinition | None:
-        body = context.lookup("form", key)
-        if body is None:
-            return None
-        try:
-            return FormDefinition.model_validate(body)
-        except ValueError:
-            return None
-
-    return resolve
-
-
 def check_report(source: DefinitionSource, context: CheckContext) -> list[Problem]:
     """A dashboard checked against the forms of its pack (or the site); a form found in neither
     is `definition.unknown_form`, which `safeflow check` turns into a warning for loose files."""
-    problems = check_dashboard(source.text, source.file, resolve_form=_form_in(context))[1]
+    problems = check_dashboard(source.text, source.file, resolve_form=form_resolver(context))[1]
     return [Problem("definition.unknown_form", p.params, file=p.file, path=p.path, line=p.line, column=p.column)
             if p.code == "reports.unknown_form" else p for p in problems]
 

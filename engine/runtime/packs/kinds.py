@@ -114,3 +114,20 @@ def kind_for(relpath: str) -> DefinitionKind | None:
         if folder == kind.folder and name.endswith(kind.suffix):
             return kind
     return None
+
+
+def form_resolver(context: CheckContext) -> Any:
+    """Forms by key as the check sees them (the pack's own first, then the site's); None for
+    one that is missing or does not validate (its own check reports that)."""
+    from engine.forms import FormDefinition
+
+    def resolve(key: str) -> FormDefinition | None:
+        body = context.lookup("form", key)
+        if body is None:
+            return None
+        try:
+            return FormDefinition.model_validate(body)
+        except ValueError:
+            return None
+
+    return resolve

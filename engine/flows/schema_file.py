@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
+from engine import schema_file
 from engine.flows.definition import definition_json_schema
 
 
 def render() -> str:
-    return json.dumps(definition_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    return schema_file.render(definition_json_schema(), sort_keys=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    target = Path(args[0]) if args else Path("docs/schemas/flow.schema.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(), encoding="utf-8")
-    return 0
+    return schema_file.write(render(), "docs/schemas/flow.schema.json", argv)
 
 
 if __name__ == "__main__":

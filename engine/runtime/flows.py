@@ -62,9 +62,7 @@ class RecordWriteBack:
         changed = {k: v for k, v in inst.data.items() if before.get(k, _ABSENT) != v}
         changed.update({k: None for k in before if k not in inst.data})
         if changed:
-            service = RecordService(self.session, self.site.events(self.session), tz=self.site.settings.tz,
-                                    clock=self.site.clock)
-            view = service.update(row.form, row.id, changed, actor=self._actor(actor))
+            view = self._records().update(row.form, row.id, changed, actor=self._actor(actor))
             inst.data.update(view.data)  # formulas the form recomputed
         if inst.status != before_status:
             row.status = inst.status
@@ -77,11 +75,13 @@ class RecordWriteBack:
         row = self.session.get(Record, inst.record_id)
         if row is None or row.deleted_at is not None:
             return
-        service = RecordService(self.session, self.site.events(self.session), tz=self.site.settings.tz,
-                                clock=self.site.clock)
-        prepared = service.preview(row.form, inst.data, record_id=row.id)
+        prepared = self._records().preview(row.form, inst.data, record_id=row.id)
         if not prepared.problems and not prepared.forbidden:
             inst.data.update(prepared.data)
+
+    def _records(self) -> RecordService:
+        return RecordService(self.session, self.site.events(self.session), tz=self.site.settings.tz,
+                             clock=self.site.clock)
 
     def _actor(self, user_id: int | None) -> Actor:
         person = self.site.directory(self.session).person(user_id) if user_id is not None else None

@@ -192,10 +192,7 @@ class Site:
                 if due is None:
                     return False
                 label = due.key
-                handler = self.handler_for(due.kind)
-                if handler is None:
-                    raise LookupError(f"no handler registered for timer kind {due.kind!r}")
-                handler(session, due, self)
+                self._handle(session, due)
                 timers.finish(session, due.id, worker)
         except Exception as exc:  # a failing handler must not stop the others
             log.exception("timer %s failed", label)
@@ -208,6 +205,12 @@ class Site:
         if report is not None:
             report.ran += 1
         return True
+
+    def _handle(self, session: Session, due: DueTimer) -> None:
+        handler = self.handler_for(due.kind)
+        if handler is None:
+            raise LookupError(f"no handler registered for timer kind {due.kind!r}")
+        handler(session, due, self)
 
     def run_timers(self, due: list[DueTimer], worker: str | None = None, report: TickReport | None = None) -> None:
         """Run claimed timers a batch per transaction, each handler in its own savepoint.
@@ -250,10 +253,7 @@ class Site:
                         continue
                     savepoint = session.begin_nested()
                     try:
-                        handler = self.handler_for(current.kind)
-                        if handler is None:
-                            raise LookupError(f"no handler registered for timer kind {current.kind!r}")
-                        handler(session, current, self)
+                        self._handle(session, current)
                         savepoint.commit()
                     except Exception as exc:  # a failing handler must not stop the others
                         log.exception("timer %s failed", current.key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -162,7 +162,8 @@ class StaticDirectory:
         users: {"id", "username", "name"?, "department"?, "manager"?, "roles"?: [role or
         {"role", "department"}], "email"?, "phone"?}; departments: {"id", "name"?, "parent"?,
         "head"?}; delegations: {"user", "substitute", "from", "to", "flows"?}; ids may be given as
-        usernames where a user is meant.
+        usernames where a user is meant; a delegation's "from"/"to" without an offset (or a bare
+        date) is UTC.
         """
         directory = cls()
         users: Iterable[Mapping[str, Any]] = raw.get("users", [])
@@ -203,10 +204,17 @@ class StaticDirectory:
                 Delegation(
                     user_id=uid_of(d["user"]) or 0,
                     substitute_id=uid_of(d["substitute"]) or 0,
-                    starts_at=datetime.fromisoformat(d["from"]),
-                    ends_at=datetime.fromisoformat(d["to"]),
+                    starts_at=_instant(d["from"]),
+                    ends_at=_instant(d["to"]),
                     flows=tuple(d.get("flows", ())),
                 )
             )
         directory.admin_ids = [x for x in (uid_of(a) for a in raw.get("admins", [])) if x is not None]
         return directory
+
+
+def _instant(text: str) -> datetime:
+    """An org file's time: offset-less times (and bare dates) are UTC, so they compare with the
+    engine's aware clock instead of raising mid-simulation."""
+    at = datetime.fromisoformat(str(text))
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

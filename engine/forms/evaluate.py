@@ -184,14 +184,22 @@ class Runner:
         assert formula is not None
         run = formula.evaluate
         states = self.result.states
+        if shown is not None:  # one shared state: set every cell's at once, in the same order
+            states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+        isfinite = math.isfinite
         for row, where in zip(rows, paths, strict=False):
-            states[where] = shown or FieldState()
+            if shown is None:
+                states[where] = FieldState()
             try:
-                value = to_stored(run(row, ctx))
-                row[key] = value if decimals is None else round_result(value, decimals)
+                value = run(row, ctx)
             except ExprError as error:
                 self.result.problems.append(_failure(error, where, formula))
                 row[key] = None
+                continue
+            kind = type(value)  # to_stored's usual cases, inline: this runs for every cell
+            if not (kind is int or kind is str or kind is bool or value is None or (kind is float and isfinite(value))):
+                value = to_stored(value)
+            row[key] = value if decimals is None else round_result(value, decimals)
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
                new: bool) -> Any:

@@ -235,6 +235,15 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
         if not item.required and step.required_if is None:
             continue  # a column never required in any row
         rows = data.get(step.subtable) or ()
+        if step.constant_state and not step.visible and rows:
+            # Required in every row of a shown table (the rows of a hidden one are gone): no
+            # per-cell state to look up, only the empty cells' paths to build.
+            key = item.key
+            empty = [i for i, row in enumerate(rows) if _empty(row.get(key))]
+            if empty:
+                paths = logic.cell_paths(step, len(rows))
+                problems += [Problem("field.required", {}, path=paths[i]) for i in empty if paths[i] not in bad]
+            continue
         for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
             state = result.states.get(where)
             needed = state is not None and state.visible and state.required

@@ -97,3 +97,31 @@ def test_rows_added_by_an_update_get_their_defaults_and_the_stored_rows_keep_the
     assert (measures[2]["state"], measures[2]["weight"], measures[2]["open_cost"]) == ("open", 2, 20)
     assert updated.data["total"] == 10
     assert "measures" in updated.changed
+
+
+def test_a_created_record_is_serialised_once_for_its_row_and_its_audit_entry(site: Site) -> None:
+    """The row stores the canonical text the audit entry's diff embeds: both read back as the
+    record's data, the chain verifies, and later edits of the row are written as themselves."""
+    from sqlalchemy import select
+
+    from engine.store.models import AuditEntry, Record
+
+    publish_form(site, HAZARD)
+    with site.session() as session:
+        view = records(site, session).create("hazard", {
+            "title": "漏油 \"A\"", "l": 3, "e": 6, "c": 7, "measures": [{"action": "清理", "qty": 2, "price": 12.5}]})
+        row = session.get(Record, view.id)
+        assert type(row.data) is dict  # the text-carrying copy is gone after the flush
+        row.data = {**row.data, "title": "changed"}
+    with site.session() as session:
+        stored = session.get(Record, view.id)
+        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "record.create")).scalar_one()
+        assert stored.data == {**view.data, "title": "changed"}
+        assert entry.diff == {"form": "hazard", "version": view.form_version, "data": view.data}
+        assert audit.verify(session).ok
+
+
+def test_canonical_with_embeds_a_serialised_value_exactly_as_canonical_would() -> None:
+    data = {"b": [1.5, None, {"z": True, "a": "x\"y"}], "a": 10 ** 20, "名": "巡检"}
+    for head in ({"form": "hazard", "version": 3}, {"a": 1, "z": "末"}, {}):
+        assert audit.canonical_with(head, "data", audit.canonical(data)) == audit.canonical({**head, "data": data})

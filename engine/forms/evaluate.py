@@ -288,9 +288,30 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
         elif not step.constant_state:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
             rows = data.get(step.subtable) or ()
-            for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
+            paths = logic.cell_paths(step, len(rows))
+            if step.readonly_if is None and step.options_filter is None:
+                _required_in_rows(step, rows, paths, row_ctx, result)
+                continue
+            for row, where in zip(rows, paths, strict=False):
                 _states(step, row, row_ctx, result, step.field.key, where, scope_data=row)
     return result
+
+
+def _required_in_rows(step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                      result: Evaluation) -> None:
+    """`_states` of a column whose only condition is `required_if`, row after row (the usual
+    conditional column: "price is required when qty > 0")."""
+    assert step.required_if is not None
+    condition, states, problems = step.required_if, result.states, result.problems
+    required, readonly = step.field.required, step.field.readonly or step.field.computed
+    for row, where in zip(rows, paths, strict=False):
+        state = states.get(where)
+        if state is None:
+            state = states[where] = FieldState()
+        if not state.visible:
+            continue
+        state.required = required or _truth(condition, row, ctx, where, problems)
+        state.readonly = readonly
 
 
 def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,

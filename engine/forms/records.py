@@ -366,8 +366,8 @@ class RecordService:
 
 def search_text(compiled: CompiledForm, data: Mapping[str, Any]) -> str | None:
     parts = []
-    for item in compiled.definition.searchable_fields():
-        text = item.search_text(data.get(item.key))
+    for key, search in compiled.definition.searchers:
+        text = search(data.get(key))
         if text:
             parts.append(text)
     return " ".join(parts).lower()[:20000] or None

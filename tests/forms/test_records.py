@@ -125,3 +125,26 @@ def test_canonical_with_embeds_a_serialised_value_exactly_as_canonical_would() -
     data = {"b": [1.5, None, {"z": True, "a": "x\"y"}], "a": 10 ** 20, "名": "巡检"}
     for head in ({"form": "hazard", "version": 3}, {"a": 1, "z": "末"}, {}):
         assert audit.canonical_with(head, "data", audit.canonical(data)) == audit.canonical({**head, "data": data})
+
+
+def test_search_text_from_the_prebuilt_searchers_equals_each_fields_own_search_text() -> None:
+    """Search text is built with per-field searchers (text answered directly, options by label):
+    the same text as asking each field, sub-table cells included, in order."""
+    from engine.forms import load_form
+    from engine.forms.compiled import compile_form
+    from engine.forms.records import search_text
+    from engine.forms.validation import prepare
+
+    compiled = compile_form(load_form(HAZARD), 1)
+    data = prepare(compiled, {"title": "  Oil Leak ", "level": "major", "due": "2026-01-01", "l": 3, "measures": [
+        {"action": "Clean UP", "qty": 1, "price": 2}, {"action": "栏杆", "qty": 0}]}).data
+    definition = compiled.definition
+    expected = []
+    for item in definition.searchable_fields():
+        if item.key == "measures":
+            expected += [column.search_text(row.get(column.key)) for row in data["measures"]
+                         for column in item.value_fields() if row.get(column.key) is not None]
+        else:
+            expected.append(item.search_text(data.get(item.key)))
+    assert search_text(compiled, data) == " ".join(t for t in expected if t).lower()
+    assert "oil leak" in search_text(compiled, data) and "栏杆" in search_text(compiled, data)

@@ -160,11 +160,16 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
+        conditions = [(condition, condition.evaluate) for condition in step.visible]
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
-            for condition in step.visible:
-                if not _truth(condition, row, ctx, where, problems):
+            for condition, holds in conditions:  # `_truth`, inline: this runs for every cell
+                try:
+                    visible = holds(row, ctx) is True
+                except ExprError as error:
+                    problems.append(_failure(error, where, condition))
                     visible = False
+                if not visible:
                     break
             if not visible:
                 states[where] = hidden

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from engine.forms.compiled import CompiledForm, compile_form
 from engine.forms.model import FormDefinition
 from engine.store.definitions import DefinitionRepository
 from engine.store.models import Definition
+from engine.store.prepared import Statements, raw_cursor
 
 KIND = "form"
 _COMPILED: OrderedDict[tuple[str, int, str], CompiledForm] = OrderedDict()
@@ -28,6 +29,13 @@ _HEAD_COLUMNS = select(_DEFS.c.key, _DEFS.c.version, _DEFS.c.checksum).where(
     _DEFS.c.kind == KIND, _DEFS.c.key == bindparam("key"))
 _CURRENT_HEAD = _HEAD_COLUMNS.where(_DEFS.c.status == "published").order_by(_DEFS.c.version.desc()).limit(1)
 _VERSION_HEAD = _HEAD_COLUMNS.where(_DEFS.c.version == bindparam("version"))
+_HEADS = Statements({"current": _CURRENT_HEAD, "version": _VERSION_HEAD})
+
+
+class Head(NamedTuple):
+    key: str
+    version: int
+    checksum: str
 
 
 class FormCatalog:
@@ -52,11 +60,19 @@ class FormCatalog:
                 _COMPILED.popitem(last=False)
         return compiled
 
-    def _head(self, key: str, version: int | None) -> Any:
-        """Key, version and checksum of the current (or a given) version, without the body."""
-        if version is None:
-            return self.repo.session.execute(_CURRENT_HEAD, {"key": key}).first()
-        return self.repo.session.execute(_VERSION_HEAD, {"key": key, "version": version}).first()
+    def _head(self, key: str, version: int | None) -> Head | None:
+        """Key, version and checksum of the current (or a given) version, without the body; on
+        the driver's cursor (every record write asks, and SQLAlchemy's execute costs several
+        times SQLite's lookup)."""
+        cursor, dialect = raw_cursor(self.repo.session)
+        try:
+            if version is None:
+                found = _HEADS[dialect]["current"].row(cursor, {"key": key})
+            else:
+                found = _HEADS[dialect]["version"].row(cursor, {"key": key, "version": version})
+        finally:
+            cursor.close()
+        return None if found is None else Head(*found)
 
     def current(self, key: str) -> CompiledForm:
         """The published version new records are written with."""

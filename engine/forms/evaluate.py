@@ -160,11 +160,16 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
+        conditions = [(condition, condition.evaluate) for condition in step.visible]
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
-            for condition in step.visible:
-                if not _truth(condition, row, ctx, where, problems):
+            for condition, holds in conditions:  # `_truth`, inline: this runs for every cell
+                try:
+                    visible = holds(row, ctx) is True
+                except ExprError as error:
+                    problems.append(_failure(error, where, condition))
                     visible = False
+                if not visible:
                     break
             if not visible:
                 states[where] = hidden
@@ -184,14 +189,22 @@ class Runner:
         assert formula is not None
         run = formula.evaluate
         states = self.result.states
+        if shown is not None:  # one shared state: set every cell's at once, in the same order
+            states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+        isfinite = math.isfinite
         for row, where in zip(rows, paths, strict=False):
-            states[where] = shown or FieldState()
+            if shown is None:
+                states[where] = FieldState()
             try:
-                value = to_stored(run(row, ctx))
-                row[key] = value if decimals is None else round_result(value, decimals)
+                value = run(row, ctx)
             except ExprError as error:
                 self.result.problems.append(_failure(error, where, formula))
                 row[key] = None
+                continue
+            kind = type(value)  # to_stored's usual cases, inline: this runs for every cell
+            if not (kind is int or kind is str or kind is bool or value is None or (kind is float and isfinite(value))):
+                value = to_stored(value)
+            row[key] = value if decimals is None else round_result(value, decimals)
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
                new: bool) -> Any:
@@ -280,9 +293,30 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
         elif not step.constant_state:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
             rows = data.get(step.subtable) or ()
-            for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
+            paths = logic.cell_paths(step, len(rows))
+            if step.readonly_if is None and step.options_filter is None:
+                _required_in_rows(step, rows, paths, row_ctx, result)
+                continue
+            for row, where in zip(rows, paths, strict=False):
                 _states(step, row, row_ctx, result, step.field.key, where, scope_data=row)
     return result
+
+
+def _required_in_rows(step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                      result: Evaluation) -> None:
+    """`_states` of a column whose only condition is `required_if`, row after row (the usual
+    conditional column: "price is required when qty > 0")."""
+    assert step.required_if is not None
+    condition, states, problems = step.required_if, result.states, result.problems
+    required, readonly = step.field.required, step.field.readonly or step.field.computed
+    for row, where in zip(rows, paths, strict=False):
+        state = states.get(where)
+        if state is None:
+            state = states[where] = FieldState()
+        if not state.visible:
+            continue
+        state.required = required or _truth(condition, row, ctx, where, problems)
+        state.readonly = readonly
 
 
 def _states(step: Step, scope: dict[str, Any], ctx: EvalContext, result: Evaluation, key: str, where: str,

@@ -140,7 +140,7 @@ def relation_problems(session: Session, source: CompiledForm, resolve: Any, data
     from engine.forms.fieldtypes.people import RelationField
 
     problems = []
-    for item in source.definition.value_fields():
+    for item in source.definition.referring_fields:  # a relation refers to records: it is among them
         value = data.get(item.key)
         if not isinstance(item, RelationField) or not item.filter or value is None:
             continue

@@ -9,7 +9,7 @@ on one of the form's `tabs`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -129,6 +129,11 @@ class FormDefinition(BaseModel):
 
     def label(self, locale: str | None = None) -> str:
         return i18n.localized(self.title, locale) or self.key
+
+    @cached_property
+    def searchers(self) -> list[tuple[str, Callable[[Any], str | None]]]:
+        """Each searchable field's key and its `searcher`: a record's search text on every write."""
+        return [(f.key, f.searcher()) for f in self.searchable_fields()]
 
     def searchable_fields(self) -> list[FieldBase]:
         if self.search_fields is not None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import i18n
@@ -40,6 +41,7 @@ from engine.store.audit import Actor
 from engine.store.counters import next_value
 from engine.store.models import Record, StoredFile
 from engine.store.records import existing_ids
+from engine.store.types import JSONText
 
 SYSTEM = Actor.system("system")
 
@@ -139,17 +141,23 @@ class RecordService:
         self._refuse(prepared, compiled, caller, None, ectx)
         self.assign_serials(compiled, prepared.data)
         now = self.clock.now()
-        row = Record(form=form, form_version=compiled.version, data=prepared.data, status="active",
+        # With an audit entry the data is serialised once: the row stores the canonical text
+        # the entry's diff embeds and its hash covers.
+        text = audit.canonical(prepared.data) if audit_entry else None
+        row = Record(form=form, form_version=compiled.version,
+                     data=prepared.data if text is None else JSONText(prepared.data, text), status="active",
                      owner_id=owner_id if owner_id is not None else (principal.user_id if principal else None),
                      department_id=department_id if department_id is not None else (
                          principal.department_id if principal else None),
                      search_text=search_text(compiled, prepared.data), created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
+        if text is not None:
+            set_committed_value(row, "data", prepared.data)  # the text is bound: the plain dict from here on
+            head = {"form": form, "version": compiled.version}
+            audit.append(self.session, caller.actor, "record.create", "record", row.id, {**head, "data": prepared.data},
+                         diff_text=audit.canonical_with(head, "data", text))
         self._attach_files(compiled, row)
-        if audit_entry:
-            audit.append(self.session, caller.actor, "record.create", "record", row.id,
-                         {"form": form, "version": compiled.version, "data": prepared.data})
         if emit:
             self.events.emit(Event(RECORD_CREATED, subject=form, record_id=row.id, data=dict(prepared.data),
                                    actor_id=caller.actor.id, at=now))
@@ -358,8 +366,8 @@ class RecordService:
 
 def search_text(compiled: CompiledForm, data: Mapping[str, Any]) -> str | None:
     parts = []
-    for item in compiled.definition.searchable_fields():
-        text = item.search_text(data.get(item.key))
+    for key, search in compiled.definition.searchers:
+        text = search(data.get(key))
         if text:
             parts.append(text)
     return " ".join(parts).lower()[:20000] or None

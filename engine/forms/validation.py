@@ -107,29 +107,30 @@ class _Intake:
             self.bad.add(path)
             return None
         if isinstance(item, SubtableField) and value is not None:
-            return [self._row(item, row, path, i) for i, row in enumerate(value)]
+            return self._rows(item, value, path)
         return value
 
-    def _row(self, table: SubtableField, row: Mapping[str, Any], path: str, index: int) -> dict[str, Any]:
-        """One sub-table row's cells, coerced (the hot loop of big sub-tables: kept lean); the
-        row holds exactly the cells given a well-formed value."""
-        out: dict[str, Any] = {}
-        coercers = table.coercers
-        ctx = self.ctx
-        for key, raw in row.items():
-            coerce = coercers.get(key)
-            if coerce is None:
-                if key not in coercers:
-                    self.problems.append(Problem("record.unknown_field", {"name": key},
-                                                 path=f"{path}[{index}].{key}"))
-                continue  # a computed column: the server computes it, whatever was sent
-            try:
-                out[key] = coerce(raw, ctx)
-            except FieldError as exc:
-                where = f"{path}[{index}].{key}"
-                self.problems.append(_error(exc, where))
-                self.bad.add(where)
-        return out
+    def _rows(self, table: SubtableField, rows: list[Mapping[str, Any]], path: str) -> list[dict[str, Any]]:
+        """The sub-table's rows, cells coerced by each column's coercer (the hot loop of big
+        sub-tables: kept lean); a row holds exactly the cells given a well-formed value."""
+        coercers, ctx, problems = table.coercers, self.ctx, self.problems
+        out_rows = []
+        for index, row in enumerate(rows):
+            out: dict[str, Any] = {}
+            for key, raw in row.items():
+                coerce = coercers.get(key)
+                if coerce is None:
+                    if key not in coercers:
+                        problems.append(Problem("record.unknown_field", {"name": key}, path=f"{path}[{index}].{key}"))
+                    continue  # a computed column: the server computes it, whatever was sent
+                try:
+                    out[key] = coerce(raw, ctx)
+                except FieldError as exc:
+                    where = f"{path}[{index}].{key}"
+                    problems.append(_error(exc, where))
+                    self.bad.add(where)
+            out_rows.append(out)
+        return out_rows
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -235,10 +236,19 @@ def _required(compiled: CompiledForm, data: dict[str, Any], result: Evaluation, 
         if not item.required and step.required_if is None:
             continue  # a column never required in any row
         rows = data.get(step.subtable) or ()
+        if step.constant_state and not step.visible and rows:
+            # Required in every row of a shown table (the rows of a hidden one are gone): no
+            # per-cell state to look up, only the empty cells' paths to build.
+            key = item.key
+            empty = [i for i, row in enumerate(rows) if not (cell := row.get(key)) and _empty(cell)]
+            if empty:
+                paths = logic.cell_paths(step, len(rows))
+                problems += [Problem("field.required", {}, path=paths[i]) for i in empty if paths[i] not in bad]
+            continue
         for row, where in zip(rows, logic.cell_paths(step, len(rows)), strict=False):
             state = result.states.get(where)
             needed = state is not None and state.visible and state.required
-            if needed and where not in bad and _empty(row.get(item.key)):
+            if needed and not (cell := row.get(item.key)) and where not in bad and _empty(cell):
                 problems.append(Problem("field.required", {}, path=where))
     return problems
 

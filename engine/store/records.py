@@ -40,13 +40,14 @@ from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.errors import InvalidInput, Problem
+from engine.store.migrate import FORM_INDEX_PREFIX
 from engine.store.models import Record
 from engine.store.types import JSONDoc
 
 SQL_KINDS = {"text": String(), "number": Float(), "integer": BigInteger(), "boolean": Boolean()}
 _SAFE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Prefix of the expression indexes forms ask for; migrations leave indexes so named alone.
-FIELD_INDEX_PREFIX = "ixf_"
+FIELD_INDEX_PREFIX = FORM_INDEX_PREFIX
 _PG_CASTS = {"number": "double precision", "integer": "bigint", "boolean": "boolean"}
 _PG_JSON_TYPES = {"number": "number", "integer": "number", "boolean": "boolean"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,26 @@ from sqlalchemy.types import TypeDecorator
 
 # Record documents and definition bodies: JSON text on SQLite, JSONB (indexable) on PostgreSQL.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class JSONText(dict[str, Any]):
+    """A JSON document with its serialised text: a write that needs the text anyway (a record
+    created with its audit entry, which hashes it) binds that text as it is instead of the store
+    serialising the document a second time. Bind it once (`engine.forms.records` puts the plain
+    dict back after the flush): edits made to it afterwards would not be in the text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: dict[str, Any], text: str) -> None:
+        super().__init__(value)
+        self.text = text
+
+
+def dump_json(value: Any) -> str:
+    """Every engine's JSON serialiser: `json.dumps`, or the text a JSONText carries."""
+    if type(value) is JSONText:
+        return value.text
+    return json.dumps(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -97,3 +97,54 @@ def test_rows_added_by_an_update_get_their_defaults_and_the_stored_rows_keep_the
     assert (measures[2]["state"], measures[2]["weight"], measures[2]["open_cost"]) == ("open", 2, 20)
     assert updated.data["total"] == 10
     assert "measures" in updated.changed
+
+
+def test_a_created_record_is_serialised_once_for_its_row_and_its_audit_entry(site: Site) -> None:
+    """The row stores the canonical text the audit entry's diff embeds: both read back as the
+    record's data, the chain verifies, and later edits of the row are written as themselves."""
+    from sqlalchemy import select
+
+    from engine.store.models import AuditEntry, Record
+
+    publish_form(site, HAZARD)
+    with site.session() as session:
+        view = records(site, session).create("hazard", {
+            "title": "漏油 \"A\"", "l": 3, "e": 6, "c": 7, "measures": [{"action": "清理", "qty": 2, "price": 12.5}]})
+        row = session.get(Record, view.id)
+        assert type(row.data) is dict  # the text-carrying copy is gone after the flush
+        row.data = {**row.data, "title": "changed"}
+    with site.session() as session:
+        stored = session.get(Record, view.id)
+        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "record.create")).scalar_one()
+        assert stored.data == {**view.data, "title": "changed"}
+        assert entry.diff == {"form": "hazard", "version": view.form_version, "data": view.data}
+        assert audit.verify(session).ok
+
+
+def test_canonical_with_embeds_a_serialised_value_exactly_as_canonical_would() -> None:
+    data = {"b": [1.5, None, {"z": True, "a": "x\"y"}], "a": 10 ** 20, "名": "巡检"}
+    for head in ({"form": "hazard", "version": 3}, {"a": 1, "z": "末"}, {}):
+        assert audit.canonical_with(head, "data", audit.canonical(data)) == audit.canonical({**head, "data": data})
+
+
+def test_search_text_from_the_prebuilt_searchers_equals_each_fields_own_search_text() -> None:
+    """Search text is built with per-field searchers (text answered directly, options by label):
+    the same text as asking each field, sub-table cells included, in order."""
+    from engine.forms import load_form
+    from engine.forms.compiled import compile_form
+    from engine.forms.records import search_text
+    from engine.forms.validation import prepare
+
+    compiled = compile_form(load_form(HAZARD), 1)
+    data = prepare(compiled, {"title": "  Oil Leak ", "level": "major", "due": "2026-01-01", "l": 3, "measures": [
+        {"action": "Clean UP", "qty": 1, "price": 2}, {"action": "栏杆", "qty": 0}]}).data
+    definition = compiled.definition
+    expected = []
+    for item in definition.searchable_fields():
+        if item.key == "measures":
+            expected += [column.search_text(row.get(column.key)) for row in data["measures"]
+                         for column in item.value_fields() if row.get(column.key) is not None]
+        else:
+            expected.append(item.search_text(data.get(item.key)))
+    assert search_text(compiled, data) == " ".join(t for t in expected if t).lower()
+    assert "oil leak" in search_text(compiled, data) and "栏杆" in search_text(compiled, data)

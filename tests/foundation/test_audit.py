@@ -148,3 +148,29 @@ def test_entries_appended_on_the_raw_cursor_join_the_same_chain(site: Site) -> N
             (1, rows[0].actor, rows[0].action), (2, "bob", "flow.approve"), (3, "system", "test.after")]
         assert rows[1].diff == {"history": [{"action": "approve", "by": 7}]} and rows[1].prev_hash == rows[0].hash
     assert _verify(site).ok and _verify(site).checked == 3
+
+
+def test_concurrent_writers_keep_one_linear_chain(site: Site) -> None:
+    """Eight threads appending at once (each entry on the driver's cursor, in its own
+    transaction): numbers 1..N without gaps or repeats, every entry linked to the one before."""
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import pairwise
+
+    _entries(site, 1)
+
+    def write(worker: int) -> list[int]:
+        numbers = []
+        for i in range(8):
+            with site.session() as session:
+                numbers.append(audit.append(session, audit.Actor(worker, f"w{worker}"), "test.write", "thing", i,
+                                            {"worker": worker, "i": i, "text": "巡检"}))
+        return numbers
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = [n for batch in pool.map(write, range(8)) for n in batch]
+    assert sorted(numbers) == list(range(2, 66))
+    with site.session() as session:
+        rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+    assert [r.id for r in rows] == list(range(1, 66))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(rows))
+    assert _verify(site).ok and _verify(site).checked == 65

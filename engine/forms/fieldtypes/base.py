@@ -184,6 +184,15 @@ class FieldBase(ItemBase):
             return None
         return self.display(value)
 
+    def searcher(self) -> Callable[[Any], str | None]:
+        """`search_text` as one callable for every cell of a sub-table column: a searchable
+        type shown as its own text (str of the value) answers a str directly, same result."""
+        slow = self.search_text
+        if not (self.searchable and type(self).search_text is FieldBase.search_text
+                and type(self).display is FieldBase.display):
+            return slow
+        return lambda value: value if type(value) is str else slow(value)
+
     def references(self, value: Any) -> Iterable[tuple[str, int]]:
         """(kind, id) pairs the store must confirm exist: ("user", 3), ("file", 12), …"""
         return ()

@@ -159,6 +159,13 @@ class _Single(_Choice):
     def display(self, value: Any, locale: str | None = None) -> str:
         return "" if value is None else self.label_of(value, locale)
 
+    def searcher(self) -> Callable[[Any], str | None]:
+        if not self.searchable or type(self).search_text is not FieldBase.search_text \
+                or type(self).display is not _Single.display:
+            return super().searcher()
+        label_of = self.label_of
+        return lambda value: None if value is None else label_of(value)
+
     def to_cell(self, value: Any, ctx: ValueContext = DEFAULT_CONTEXT) -> Any:
         return None if value is None else self.label_of(value, ctx.locale)
 

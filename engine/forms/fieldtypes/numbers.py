@@ -86,7 +86,7 @@ class _Numeric(FieldBase):
         def coerce(raw: Any, ctx: ValueContext) -> Any:
             kind = type(raw)
             if kind is int or (kind is float and math.isfinite(raw)):
-                return round_to(raw, decimals)
+                return raw if decimals is None else round_to(raw, decimals)  # round_to(x, None) is x
             return slow(raw, ctx)
 
         return coerce

@@ -104,13 +104,17 @@ class SubtableField(FieldBase):
     def may_check(self) -> bool:
         return bool(self.checked_columns)
 
+    @cached_property
+    def _searchers(self) -> list[tuple[str, Callable[[Any], str | None]]]:
+        return [(f.key, f.searcher()) for f in self._searched]
+
     def search_text(self, value: Any) -> str | None:
         parts = []
-        columns = self._searched
+        columns = self._searchers
         for row in value or ():
-            for field in columns:
-                cell = row.get(field.key)
-                text = None if cell is None else field.search_text(cell)
+            for key, search in columns:
+                cell = row.get(key)
+                text = None if cell is None else search(cell)
                 if text:
                     parts.append(text)
         return " ".join(parts) or None

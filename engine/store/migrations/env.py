@@ -6,14 +6,10 @@ from alembic import context
 
 import engine.store.models  # noqa: F401  (registers every table on the metadata)
 from engine.store.base import Base
+from engine.store.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # Expression indexes forms create at publish time (engine.store.records) are data, not schema.
-    return not (type_ == "index" and name and name.startswith("ixf_"))
 
 
 def run_migrations() -> None:

@@ -202,7 +202,7 @@ def settle(run: Any, task: Task) -> None:
     if token is None:
         return
     flow = run.flow
-    targets = flow.handlers[task.node].on_task_done(run, token, flow.nodes[task.node], task)
+    targets = flow.on_done[task.node](run, token, flow.nodes[task.node], task)
     if targets is not None:
         run.leave(token, token.node, targets)
     if run.queue:

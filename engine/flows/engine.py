@@ -206,11 +206,12 @@ class FlowEngine:
     def _step(self, instance_id: int, change: Callable[..., Any], actor: int | None, *args: Any) -> FlowInstance:
         """Load, `change(run, *args)`, save with the row-version check (re-running the whole step
         on a concurrent save), then publish. A change returning False saved nothing."""
+        store, flows = self.store, self._flows
         for _ in range(MAX_RETRIES):
             try:
-                with self.store.atomic() as unit:
+                with store.atomic() as unit:
                     inst = unit.load(instance_id)
-                    flow = self._flows.get((inst.flow_key, inst.flow_version))
+                    flow = flows.get((inst.flow_key, inst.flow_version))
                     if flow is None:
                         flow = self.flow(inst.flow_key, inst.flow_version)
                     records = self.records if inst.record_id else None
@@ -220,7 +221,12 @@ class FlowEngine:
                         return inst
                     if before is not None and records is not None:
                         records.sync(inst, before[0], before[1], actor)
-                    effects = self._settle(unit, inst, run)
+                    effects = run._effects
+                    if effects is None:  # `_settle` for a step with no effects, written out
+                        inst.row_version += 1
+                        unit.save(inst)
+                    else:
+                        effects = self._settle(unit, inst, run)
                 if effects is not None:
                     self._publish(effects)
                 return inst

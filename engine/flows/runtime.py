@@ -8,7 +8,6 @@ state is saved — so a retried step never sends twice.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,7 +70,8 @@ class Run:
         self.instance = instance
         self.flow = flow
         self.now = now
-        self.queue: deque[tuple[Token, str]] = deque()
+        # Arrivals still to run, oldest first (a list: it rarely holds more than one).
+        self.queue: list[tuple[Token, str]] = []
         self._effects: Effects | None = None
         self.track_events = engine.track_events
         # The action being applied (None for starts and timers); node types read its choices.
@@ -120,7 +120,7 @@ class Run:
         completed = inst.completed
         visits = inst.visits
         while queue:
-            token, node_id = queue.popleft()
+            token, node_id = queue.pop(0)
             if inst.status != RUNNING:
                 queue.clear()
                 return
@@ -233,12 +233,12 @@ class Run:
 
     def record(self, action: str, **facts: Any) -> None:
         """Append to the instance history (the audit trail shown on the instance page)."""
-        # The time stays a datetime in memory; FlowInstance.to_dict writes it as ISO text.
-        entry = {"at": self.now, "action": action}
-        for key, value in facts.items():
-            if value is not None:
-                entry[key] = value
-        self.instance.history.append(entry)
+        # A tuple (at, action, key, value, ...): `FlowInstance.history` makes it the public dict
+        # (None values left out, the time a datetime; `to_dict` writes it as ISO text).
+        entry: list[Any] = [self.now, action]
+        for item in facts.items():
+            entry += item
+        self.instance._log.append(tuple(entry))
 
     def emit(self, kind: str, **meta: Any) -> None:
         if not self.track_events:

@@ -210,6 +210,7 @@ class FlowEngine:
         for _ in range(MAX_RETRIES):
             try:
                 with store.atomic() as unit:
+                    unit.actor = actor
                     inst = unit.load(instance_id)
                     flow = flows.get((inst.flow_key, inst.flow_version))
                     if flow is None:

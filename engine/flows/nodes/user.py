@@ -59,7 +59,6 @@ class UserNode(NodeType):
         initiator_policy = approval and node.on_initiator != "approve"
         substitute = node.on_absent == "substitute"
         node_id, kind = node.id, self.task_kind
-        user_id = assignees.user_id
 
         def enter(run: Any, token: Token, spec: Any) -> Targets:
             inst = run.instance
@@ -67,8 +66,9 @@ class UserNode(NodeType):
             directory = run.engine.directory
             people: dict[int, float] = {}
             for uid, name, weight in fixed:
-                if name is not None:
-                    uid = user_id(directory, name)
+                if name is not None:  # assignees.user_id(directory, name), written out
+                    person = directory.find_user(name)
+                    uid = person.id if person is not None else int(name) if name.isdigit() else None
                     if uid is None:
                         continue
                 elif uid is None:

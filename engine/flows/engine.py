@@ -260,8 +260,9 @@ class FlowEngine:
 
     def _started(self, inst: FlowInstance, flow: CompiledFlow) -> Run:
         run = Run(self, inst, flow, inst.started_at)
-        run.record("started", by=inst.initiator, version=flow.version)
-        run.emit(ev.FLOW_STARTED, initiator=inst.initiator)
+        inst._log.append((inst.started_at, "started", "by", inst.initiator, "version", flow.version))
+        if run.track_events:
+            run.emit(ev.FLOW_STARTED, initiator=inst.initiator)
         assert flow.start is not None
         run.arrive(run.spawn(flow.start), flow.start)
         run.drive()

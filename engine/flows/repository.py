@@ -115,13 +115,14 @@ class _MemoryUnit:
         self.store = store
         self.timers: TimerScheduler = store.timers
         self._lock = threading.RLock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
 
     def __enter__(self) -> _MemoryUnit:
-        self._lock.acquire()
+        self._acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+        self._release()
 
     def new_id(self) -> int:
         self.store.last_id += 1

@@ -278,16 +278,17 @@ class Run:
     def finish(self, status: str) -> None:
         """End the instance (completed, rejected or cancelled), withdrawing whatever is still open."""
         inst = self.instance
-        self.cancel_tokens(inst.tokens.values())
+        if inst.tokens:
+            self.cancel_tokens(inst.tokens.values())
         for task in inst.tasks.values():
             if task.status in LIVE_TASK:
                 self.close_task(task)
         inst.status = status
         inst.ended_at = self.now
         self.queue.clear()
-        self.record(status)
+        inst._log.append((self.now, status))
         kind = _END_EVENTS.get(status)
-        if kind:
+        if kind and self.track_events:
             self.emit(kind)
         if inst.parent is not None:
             self.effects.children.append(("finished", inst.parent, status, inst.data))

@@ -60,10 +60,11 @@ class UserNode(NodeType):
         substitute = node.on_absent == "substitute"
         node_id, kind = node.id, self.task_kind
 
-        def enter(run: Any, token: Token, spec: Any) -> Targets:
-            inst = run.instance
-            initiator = inst.initiator
-            directory = run.engine.directory
+        has_initiator = any(uid is None and name is None for uid, name, _ in fixed)
+        shape = (tuple(fixed), substitute)
+
+        def people_of(directory: Any, initiator: int) -> dict[int, float] | None:
+            """user id -> weight, in order; None when a policy must look (nobody, a delegation)."""
             people: dict[int, float] = {}
             for uid, name, weight in fixed:
                 if name is not None:  # assignees.user_id(directory, name), written out
@@ -75,13 +76,31 @@ class UserNode(NodeType):
                     uid = initiator
                 if uid not in people:
                     people[uid] = weight
-            if not people or (initiator_policy and initiator in people):
-                return generic(run, token, spec)
+            if not people:
+                return None
             if substitute:
                 delegations_of = directory.delegations_of
                 for uid in people:
                     if delegations_of(uid):
-                        return generic(run, token, spec)
+                        return None
+            return people
+
+        def enter(run: Any, token: Token, spec: Any) -> Targets:
+            inst = run.instance
+            initiator = inst.initiator
+            directory = run.engine.directory
+            # The people depend only on the directory's (memoised) answers: worked out once per
+            # memo, as the look-ups they come from are.
+            derived = getattr(directory, "derived", None)
+            if derived is None:
+                people = people_of(directory, initiator)
+            else:
+                key = (shape, initiator) if has_initiator else shape
+                people = derived.get(key, derived)
+                if people is derived:
+                    people = derived[key] = people_of(directory, initiator)
+            if people is None or (initiator_policy and initiator in people):
+                return generic(run, token, spec)
             # run.new_task(...) for each, written out
             now, visit, token_id, tasks = run.now, inst.visits.get(node_id, 0), token.id, inst.tasks
             for uid, weight in people.items():

@@ -119,6 +119,7 @@ class Run:
         tokens = inst.tokens
         completed = inst.completed
         visits = inst.visits
+        track_events = self.track_events
         while queue:
             token, node_id = queue.pop(0)
             if inst.status != RUNNING:
@@ -129,7 +130,7 @@ class Run:
             visits[node_id] = visits.get(node_id, 0) + 1
             if node_id in completed:
                 completed.remove(node_id)
-            if self.track_events:
+            if track_events:
                 self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
             enter, node = entries[node_id]
             targets = enter(self, token, node)
@@ -137,7 +138,7 @@ class Run:
                 continue
             # leave(token, node_id, targets):
             completed.append(node_id)
-            if self.track_events:
+            if track_events:
                 self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
             if inst.returns:
                 back = inst.returns.pop(node_id, None)
@@ -149,8 +150,9 @@ class Run:
             target = targets[0]
             token.node = target
             queue.append((token, target))
-            for target in targets[1:]:
-                self.arrive(self.spawn(target), target)
+            if len(targets) > 1:
+                for target in targets[1:]:
+                    self.arrive(self.spawn(target), target)
 
     def leave(self, token: Token, node_id: str, targets: Sequence[str]) -> None:
         """The node passed: record it and send the token on (or consume it)."""
@@ -165,8 +167,9 @@ class Run:
             inst.tokens.pop(token.id, None)
             return
         self.arrive(token, targets[0])
-        for target in targets[1:]:
-            self.arrive(self.spawn(target), target)
+        if len(targets) > 1:
+            for target in targets[1:]:
+                self.arrive(self.spawn(target), target)
 
     def resume(self, token: Token, targets: Sequence[str] | None) -> None:
         """A waiting node decided (task done, timer, sub-flow): move on and keep driving."""

@@ -204,10 +204,7 @@ def settle(run: Any, task: Task) -> None:
         return
     flow = run.flow
     targets = flow.on_done[task.node](run, token, flow.nodes[task.node], task)
-    if targets is not None:
-        run.leave(token, token.node, targets)
-    if run.queue:
-        run.drive()
+    run.drive(token, targets)
 
 
 def save(run: Any, task: Task, action: Action) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from engine import events as ev
@@ -55,7 +57,7 @@ class FlowEngine:
         self.store: FlowStore = store or MemoryFlowStore()
         self.catalog: FlowCatalog = catalog or MemoryCatalog()
         self.directory: Directory = MemoDirectory(directory or StaticDirectory())
-        self.clock: Clock = clock or SystemClock()
+        self.clock = clock or SystemClock()
         self.notifier: Notifier = notifier or RecordingNotifier()
         self.events: EventSink = events or NullSink()
         self.automation: Automation = automation or RecordingAutomation()
@@ -74,6 +76,17 @@ class FlowEngine:
         self._flows: dict[tuple[str, int], CompiledFlow] = compiled if compiled is not None else {}
         self._expressions: dict[tuple[str, int, str], Any] = {}
         self._context: tuple[Any, Any, Any, Any] | None = None
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        # Every step reads the time: the system clock's `now` is called as the C function it
+        # wraps (no Python frame per step); any other clock through its own `now`.
+        self._now: Callable[[], datetime] = partial(datetime.now, UTC) if type(clock) is SystemClock else clock.now
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -217,7 +230,7 @@ class FlowEngine:
                         flow = self.flow(inst.flow_key, inst.flow_version)
                     records = self.records if inst.record_id else None
                     before = (copy.deepcopy(inst.data), inst.status) if records is not None else None
-                    run = Run(self, inst, flow, self.clock.now())
+                    run = Run(self, inst, flow, self._now())
                     if change(run, *args) is False:
                         return inst
                     if before is not None and records is not None:
@@ -250,7 +263,7 @@ class FlowEngine:
             flow_version=flow.version,
             initiator=initiator,
             data=data,
-            started_at=self.clock.now(),
+            started_at=self._now(),
             record_id=record_id,
             form=flow.definition.form,
             parent=parent,

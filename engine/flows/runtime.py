@@ -60,7 +60,7 @@ class Run:
     """One step of one instance: the state being changed, its pinned flow and the engine's services.
 
     Built once per step, so it is kept small: the effects list is created on first use (most
-    steps schedule, publish and start nothing) and the loop below inlines `leave`/`arrive`.
+    steps schedule, publish and start nothing) and `drive` does the leaving and arriving itself.
     """
 
     __slots__ = ("_ctx", "_effects", "action", "engine", "flow", "instance", "now", "queue", "track_events")
@@ -107,36 +107,46 @@ class Run:
         inst.tokens[token.id] = token
         return token
 
-    def drive(self) -> None:
-        """Run every queued arrival until each token waits somewhere or is consumed.
+    def drive(self, leaving: Token | None = None, targets: Sequence[str] | None = None) -> None:
+        """Run every queued arrival until each token waits somewhere or is consumed; first, when
+        given, `leaving` passes its node along `targets` (a waiting node decided).
 
-        `leave` and `arrive` are written out here rather than called: this loop runs for every
+        Leaving and arriving are written out here rather than called: this loop runs for every
         node a token passes, and a call costs about as much as the work itself.
         """
         inst = self.instance
-        entries = self.flow.entries
         queue = self.queue
+        if leaving is None or targets is None:
+            if not queue:
+                return
+            targets = None
+        else:
+            token, node_id = leaving, leaving.node
+        entries = self.flow.entries
         tokens = inst.tokens
         completed = inst.completed
         visits = inst.visits
         track_events = self.track_events
-        while queue:
-            token, node_id = queue.pop(0)
-            if inst.status != RUNNING:
-                queue.clear()
-                return
-            if tokens.get(token.id) is not token or token.node != node_id:
-                continue  # cancelled or moved while queued
-            visits[node_id] = visits.get(node_id, 0) + 1
-            if node_id in completed:
-                completed.remove(node_id)
-            if track_events:
-                self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
-            enter, node = entries[node_id]
-            targets = enter(self, token, node)
-            if targets is None:
-                continue
-            # leave(token, node_id, targets):
+        while True:
+            if targets is None:  # the next arrival
+                if not queue:
+                    return
+                token, node_id = queue.pop(0)
+                if inst.status != RUNNING:
+                    queue.clear()
+                    return
+                if tokens.get(token.id) is not token or token.node != node_id:
+                    continue  # cancelled or moved while queued
+                visits[node_id] = visits.get(node_id, 0) + 1
+                if node_id in completed:
+                    completed.remove(node_id)
+                if track_events:
+                    self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
+                enter, node = entries[node_id]
+                targets = enter(self, token, node)
+                if targets is None:
+                    continue
+            # The node passed: record it and send the token on (or consume it).
             completed.append(node_id)
             if track_events:
                 self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
@@ -144,38 +154,20 @@ class Run:
                 back = inst.returns.pop(node_id, None)
                 if back is not None:
                     targets = (back,)
-            if not targets:
+            if targets:
+                target = targets[0]
+                token.node = target
+                queue.append((token, target))
+                if len(targets) > 1:
+                    for target in targets[1:]:
+                        self.arrive(self.spawn(target), target)
+            else:
                 tokens.pop(token.id, None)
-                continue
-            target = targets[0]
-            token.node = target
-            queue.append((token, target))
-            if len(targets) > 1:
-                for target in targets[1:]:
-                    self.arrive(self.spawn(target), target)
-
-    def leave(self, token: Token, node_id: str, targets: Sequence[str]) -> None:
-        """The node passed: record it and send the token on (or consume it)."""
-        inst = self.instance
-        inst.completed.append(node_id)
-        if self.track_events:
-            self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
-        back = inst.returns.pop(node_id, None) if inst.returns else None
-        if back is not None:
-            targets = (back,)
-        if not targets:
-            inst.tokens.pop(token.id, None)
-            return
-        self.arrive(token, targets[0])
-        if len(targets) > 1:
-            for target in targets[1:]:
-                self.arrive(self.spawn(target), target)
+            targets = None
 
     def resume(self, token: Token, targets: Sequence[str] | None) -> None:
         """A waiting node decided (task done, timer, sub-flow): move on and keep driving."""
-        if targets is not None:
-            self.leave(token, token.node, targets)
-        self.drive()
+        self.drive(token, targets)
 
     # -- helpers node types use ------------------------------------------------------------
 

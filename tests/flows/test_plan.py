@@ -107,5 +107,7 @@ def test_history_tuples_read_back_as_dicts_without_empty_facts() -> None:
     assert inst.history is history  # one list: what a reader appends stays in the history
     history.append({"at": MONDAY_9, "action": "note"})
     assert inst.to_dict()["history"][-1] == {"at": MONDAY_9.isoformat(), "action": "note"}
+    inst.log(MONDAY_9, "noted", "by", None, "count", 2)  # the public way to append a tuple entry
+    assert inst.history[-1] == {"at": MONDAY_9, "action": "noted", "count": 2}
     again = FlowInstance.from_dict(inst.to_dict())
     assert again.history[:3] == [{**e, "at": e["at"].isoformat()} for e in history[:3]]

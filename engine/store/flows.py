@@ -167,8 +167,9 @@ class FlowInstanceRepository:
         before = self._loaded.get(instance_id, {})
         new_rows = []
         changed = []
+        after: dict[str, tuple[Any, ...]] = {}
         for task in state.get("tasks", []):
-            signature = _signature(task)
+            signature = after[task["id"]] = _signature(task)
             old = before.get(task["id"])
             if old == signature:
                 continue
@@ -187,7 +188,7 @@ class FlowInstanceRepository:
                 prepared["update_task"].run_many(cursor, changed)
             if new_rows:
                 prepared["insert_task"].run_many(cursor, new_rows)
-        self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
+        self._loaded[instance_id] = after
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         rows = self.session.execute(

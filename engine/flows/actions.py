@@ -18,6 +18,9 @@ from engine.flows.model import ChosenAssignee
 from engine.flows.state import DONE, LIVE_TASK, OPEN, RUNNING, WAITING, Task
 
 DECISIONS = {"approve", "reject", "submit", "resolve"}
+# Task kind -> the decision on it that `_check_decision` passes unchanged when the action names
+# no reject target and picks no assignees (the common case, checked without the call).
+_PLAIN = {"fill": "submit", "approve": "approve"}
 
 
 @dataclass(slots=True)
@@ -130,7 +133,12 @@ def decide(run: Any, task: Task, action: Action) -> None:
     if inst.status != RUNNING or task.status != OPEN or action.by != task.assignee:
         _check_holder(run, task, action)
     node = run.flow.nodes[task.node]
-    kind = _check_decision(run, task, action, node)
+    kind = action.kind
+    if _PLAIN.get(task.kind) == kind and action.target is None and not action.assignees:
+        if action.data:  # the one check of `_check_decision` that applies to a plain decision
+            _check_data(node, action.data)
+    else:
+        kind = _check_decision(run, task, action, node)
     if task.draft:
         inst.data.update(task.draft)
         task.draft = None
@@ -161,16 +169,9 @@ def decide(run: Any, task: Task, action: Action) -> None:
     task.comment = action.comment
     # run.record(kind, node=, task=, by=, comment=, attachments=, fields=), written out: every
     # decision passes here.
-    entry = {"at": run.now, "action": kind, "node": task.node, "task": task.id}
-    if action.by is not None:
-        entry["by"] = action.by
-    if action.comment is not None:
-        entry["comment"] = action.comment
-    if action.attachments:
-        entry["attachments"] = list(action.attachments)
-    if action.data:
-        entry["fields"] = sorted(action.data)
-    inst.history.append(entry)
+    inst._log.append((run.now, kind, "node", task.node, "task", task.id, "by", action.by, "comment", action.comment,
+                      "attachments", list(action.attachments) if action.attachments else None,
+                      "fields", sorted(action.data) if action.data else None))
     settle(run, task)
 
 
@@ -202,11 +203,8 @@ def settle(run: Any, task: Task) -> None:
     if token is None:
         return
     flow = run.flow
-    targets = flow.handlers[task.node].on_task_done(run, token, flow.nodes[task.node], task)
-    if targets is not None:
-        run.leave(token, token.node, targets)
-    if run.queue:
-        run.drive()
+    targets = flow.on_done[task.node](run, token, flow.nodes[task.node], task)
+    run.drive(token, targets)
 
 
 def save(run: Any, task: Task, action: Action) -> None:

@@ -200,6 +200,22 @@ def _previous_approvers(run: Any, node_id: str) -> set[int]:
     return set()
 
 
+def fixed_specs(node: Any) -> list[tuple[int | None, str | None, float]] | None:
+    """A node's assignees as (user id, username, weight) when each is the initiator (both None)
+    or a named user; None when any other kind needs the record or the directory at entry."""
+    out: list[tuple[int | None, str | None, float]] = []
+    for spec in node.assignees:
+        kind = type(spec)
+        if kind is m.InitiatorAssignee:
+            out.append((None, None, spec.weight))
+        elif kind is m.UserAssignee:
+            user = spec.user
+            out.append((user, None, spec.weight) if type(user) is int else (None, str(user), spec.weight))
+        else:
+            return None
+    return out
+
+
 def resolve(run: Any, node: Any) -> Resolution:
     """Candidates for a user node after the initiator, repeat, substitute and empty policies."""
     directory: Directory = run.engine.directory

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from engine import events as ev
@@ -55,7 +57,7 @@ class FlowEngine:
         self.store: FlowStore = store or MemoryFlowStore()
         self.catalog: FlowCatalog = catalog or MemoryCatalog()
         self.directory: Directory = MemoDirectory(directory or StaticDirectory())
-        self.clock: Clock = clock or SystemClock()
+        self.clock = clock or SystemClock()
         self.notifier: Notifier = notifier or RecordingNotifier()
         self.events: EventSink = events or NullSink()
         self.automation: Automation = automation or RecordingAutomation()
@@ -74,6 +76,17 @@ class FlowEngine:
         self._flows: dict[tuple[str, int], CompiledFlow] = compiled if compiled is not None else {}
         self._expressions: dict[tuple[str, int, str], Any] = {}
         self._context: tuple[Any, Any, Any, Any] | None = None
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        # Every step reads the time: the system clock's `now` is called as the C function it
+        # wraps (no Python frame per step); any other clock through its own `now`.
+        self._now: Callable[[], datetime] = partial(datetime.now, UTC) if type(clock) is SystemClock else clock.now
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -206,21 +219,28 @@ class FlowEngine:
     def _step(self, instance_id: int, change: Callable[..., Any], actor: int | None, *args: Any) -> FlowInstance:
         """Load, `change(run, *args)`, save with the row-version check (re-running the whole step
         on a concurrent save), then publish. A change returning False saved nothing."""
+        store, flows = self.store, self._flows
         for _ in range(MAX_RETRIES):
             try:
-                with self.store.atomic() as unit:
+                with store.atomic() as unit:
+                    unit.actor = actor
                     inst = unit.load(instance_id)
-                    flow = self._flows.get((inst.flow_key, inst.flow_version))
+                    flow = flows.get((inst.flow_key, inst.flow_version))
                     if flow is None:
                         flow = self.flow(inst.flow_key, inst.flow_version)
                     records = self.records if inst.record_id else None
                     before = (copy.deepcopy(inst.data), inst.status) if records is not None else None
-                    run = Run(self, inst, flow, self.clock.now())
+                    run = Run(self, inst, flow, self._now())
                     if change(run, *args) is False:
                         return inst
                     if before is not None and records is not None:
                         records.sync(inst, before[0], before[1], actor)
-                    effects = self._settle(unit, inst, run)
+                    effects = run._effects
+                    if effects is None:  # `_settle` for a step with no effects, written out
+                        inst.row_version += 1
+                        unit.save(inst)
+                    else:
+                        effects = self._settle(unit, inst, run)
                 if effects is not None:
                     self._publish(effects)
                 return inst
@@ -243,7 +263,7 @@ class FlowEngine:
             flow_version=flow.version,
             initiator=initiator,
             data=data,
-            started_at=self.clock.now(),
+            started_at=self._now(),
             record_id=record_id,
             form=flow.definition.form,
             parent=parent,
@@ -253,8 +273,9 @@ class FlowEngine:
 
     def _started(self, inst: FlowInstance, flow: CompiledFlow) -> Run:
         run = Run(self, inst, flow, inst.started_at)
-        run.record("started", by=inst.initiator, version=flow.version)
-        run.emit(ev.FLOW_STARTED, initiator=inst.initiator)
+        inst._log.append((inst.started_at, "started", "by", inst.initiator, "version", flow.version))
+        if run.track_events:
+            run.emit(ev.FLOW_STARTED, initiator=inst.initiator)
         assert flow.start is not None
         run.arrive(run.spawn(flow.start), flow.start)
         run.drive()

@@ -41,14 +41,18 @@ class CompiledFlow:
         }
         self.start = next((n.id for n in definition.nodes if n.type == "start"), None)
         self.user_nodes = frozenset(n for n, h in self.handlers.items() if h.user_node)
-        # What the token loop calls when a token arrives: (the type's `enter`, the node spec),
-        # one look-up per node passed instead of two plus an attribute.
-        self.entries: dict[str, tuple[Any, NodeSpec]] = {
-            n: (self.handlers[n].enter, spec) for n, spec in self.nodes.items()
-        }
         # Nodes where tokens can meet (two or more incoming edges): only these look for others.
         self.joins = frozenset(n for n, edges in self.incoming.items() if len(edges) >= 2)
         self._conditions: dict[tuple[str, int], Any] = {}
+        # The plan: per node, the step functions its type compiled for this version (see
+        # `NodeType.plan`) — what the token loop calls when a token arrives, as (enter, spec),
+        # and what `settle` calls when one of its tasks is decided.
+        self.entries: dict[str, tuple[Any, NodeSpec]] = {
+            n: (self.handlers[n].plan(self, spec), spec) for n, spec in self.nodes.items()
+        }
+        self.on_done: dict[str, Any] = {
+            n: self.handlers[n].plan_done(self, spec) for n, spec in self.nodes.items()
+        }
 
     @cached_property
     def graph(self) -> nx.DiGraph:

@@ -20,6 +20,9 @@ class MemoDirectory:
         self._users: dict[str, Person | None] = {}
         self._people: dict[int, Person | None] = {}
         self._delegations: dict[int, list[Delegation]] = {}
+        # Answers derived only from the memoised look-ups (e.g. the people of a node with fixed
+        # assignees), kept as long as the look-ups they come from.
+        self.derived: dict[Any, Any] = {}
 
     def find_user(self, username: str) -> Person | None:
         if username not in self._users:

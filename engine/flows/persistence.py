@@ -52,6 +52,10 @@ class SqlFlowUnit:
         self.repo = FlowInstanceRepository(bind)
         # History length at load, so `save` audits exactly the entries this step added.
         self._seen: dict[int, int] = {}
+        # Who acts in this step (the engine sets it before `load`): their name is read with the
+        # instance, in the same statement, for the step's audit entry.
+        self.actor: int | None = None
+        self._names: dict[int, str | None] = {}
 
     @property
     def session(self) -> Session:
@@ -82,7 +86,11 @@ class SqlFlowUnit:
         self._seen[instance.id] = 0
 
     def load(self, instance_id: int) -> FlowInstance:
-        instance = FlowInstance.from_dict(self.repo.load(instance_id))
+        actor = self.actor if self.audited and type(self.actor) is int else None
+        state = self.repo.load(instance_id, actor)
+        if actor is not None:
+            self._names[actor] = state.pop("actor_name")
+        instance = FlowInstance.from_dict(state)
         self._seen[instance_id] = len(instance.history)
         return instance
 
@@ -106,8 +114,14 @@ class SqlFlowUnit:
         first = entries[0]
         by = first.get("by")
         cursor, dialect = self.repo.raw()
-        found = _USER_NAME[dialect]["name"].row(cursor, {"b_id": by}) if isinstance(by, int) else None
-        actor = Actor(id=by, name=found[0]) if found else Actor.system("flow")
+        if not isinstance(by, int):
+            name = None
+        elif by in self._names:
+            name = self._names[by]
+        else:
+            found = _USER_NAME[dialect]["name"].row(cursor, {"b_id": by})
+            name = found[0] if found else None
+        actor = Actor(id=by, name=name) if name is not None else Actor.system("flow")
         args = (actor, f"flow.{first['action']}", "flow_instance", instance_id, {"history": entries})
         if audit.append_raw(cursor, dialect, *args) is None:
             audit.append(self.session, *args)

@@ -29,6 +29,8 @@ class FlowUnit(Protocol):
     """One transaction over instances (and the timers scheduled with them)."""
 
     timers: TimerScheduler
+    # The user acting in this step, set by the engine before `load` (None: the system).
+    actor: int | None
 
     def new_id(self) -> int: ...
 
@@ -106,17 +108,21 @@ class MemoryTimers:
 class _MemoryUnit:
     """The one unit of a MemoryFlowStore; entering it takes the store's lock."""
 
+    # Who acts in the step (set by the engine; a SQL unit reads their name with the instance).
+    actor: int | None = None
+
     def __init__(self, store: MemoryFlowStore) -> None:
         self.store = store
         self.timers: TimerScheduler = store.timers
         self._lock = threading.RLock()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
 
     def __enter__(self) -> _MemoryUnit:
-        self._lock.acquire()
+        self._acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+        self._release()
 
     def new_id(self) -> int:
         self.store.last_id += 1

@@ -8,7 +8,6 @@ state is saved — so a retried step never sends twice.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,7 +60,7 @@ class Run:
     """One step of one instance: the state being changed, its pinned flow and the engine's services.
 
     Built once per step, so it is kept small: the effects list is created on first use (most
-    steps schedule, publish and start nothing) and the loop below inlines `leave`/`arrive`.
+    steps schedule, publish and start nothing) and `drive` does the leaving and arriving itself.
     """
 
     __slots__ = ("_ctx", "_effects", "action", "engine", "flow", "instance", "now", "queue", "track_events")
@@ -71,7 +70,8 @@ class Run:
         self.instance = instance
         self.flow = flow
         self.now = now
-        self.queue: deque[tuple[Token, str]] = deque()
+        # Arrivals still to run, oldest first (a list: it rarely holds more than one).
+        self.queue: list[tuple[Token, str]] = []
         self._effects: Effects | None = None
         self.track_events = engine.track_events
         # The action being applied (None for starts and timers); node types read its choices.
@@ -107,72 +107,67 @@ class Run:
         inst.tokens[token.id] = token
         return token
 
-    def drive(self) -> None:
-        """Run every queued arrival until each token waits somewhere or is consumed.
+    def drive(self, leaving: Token | None = None, targets: Sequence[str] | None = None) -> None:
+        """Run every queued arrival until each token waits somewhere or is consumed; first, when
+        given, `leaving` passes its node along `targets` (a waiting node decided).
 
-        `leave` and `arrive` are written out here rather than called: this loop runs for every
+        Leaving and arriving are written out here rather than called: this loop runs for every
         node a token passes, and a call costs about as much as the work itself.
         """
         inst = self.instance
-        entries = self.flow.entries
         queue = self.queue
+        if leaving is None or targets is None:
+            if not queue:
+                return
+            targets = None
+        else:
+            token, node_id = leaving, leaving.node
+        entries = self.flow.entries
         tokens = inst.tokens
         completed = inst.completed
         visits = inst.visits
-        while queue:
-            token, node_id = queue.popleft()
-            if inst.status != RUNNING:
-                queue.clear()
-                return
-            if tokens.get(token.id) is not token or token.node != node_id:
-                continue  # cancelled or moved while queued
-            visits[node_id] = visits.get(node_id, 0) + 1
-            if node_id in completed:
-                completed.remove(node_id)
-            if self.track_events:
-                self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
-            enter, node = entries[node_id]
-            targets = enter(self, token, node)
-            if targets is None:
-                continue
-            # leave(token, node_id, targets):
+        track_events = self.track_events
+        while True:
+            if targets is None:  # the next arrival
+                if not queue:
+                    return
+                token, node_id = queue.pop(0)
+                if inst.status != RUNNING:
+                    queue.clear()
+                    return
+                if tokens.get(token.id) is not token or token.node != node_id:
+                    continue  # cancelled or moved while queued
+                visits[node_id] = visits.get(node_id, 0) + 1
+                if node_id in completed:
+                    completed.remove(node_id)
+                if track_events:
+                    self.emit(ev.FLOW_NODE_ENTERED, node=node_id)
+                enter, node = entries[node_id]
+                targets = enter(self, token, node)
+                if targets is None:
+                    continue
+            # The node passed: record it and send the token on (or consume it).
             completed.append(node_id)
-            if self.track_events:
+            if track_events:
                 self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
             if inst.returns:
                 back = inst.returns.pop(node_id, None)
                 if back is not None:
                     targets = (back,)
-            if not targets:
+            if targets:
+                target = targets[0]
+                token.node = target
+                queue.append((token, target))
+                if len(targets) > 1:
+                    for target in targets[1:]:
+                        self.arrive(self.spawn(target), target)
+            else:
                 tokens.pop(token.id, None)
-                continue
-            target = targets[0]
-            token.node = target
-            queue.append((token, target))
-            for target in targets[1:]:
-                self.arrive(self.spawn(target), target)
-
-    def leave(self, token: Token, node_id: str, targets: Sequence[str]) -> None:
-        """The node passed: record it and send the token on (or consume it)."""
-        inst = self.instance
-        inst.completed.append(node_id)
-        if self.track_events:
-            self.emit(ev.FLOW_NODE_COMPLETED, node=node_id)
-        back = inst.returns.pop(node_id, None) if inst.returns else None
-        if back is not None:
-            targets = (back,)
-        if not targets:
-            inst.tokens.pop(token.id, None)
-            return
-        self.arrive(token, targets[0])
-        for target in targets[1:]:
-            self.arrive(self.spawn(target), target)
+            targets = None
 
     def resume(self, token: Token, targets: Sequence[str] | None) -> None:
         """A waiting node decided (task done, timer, sub-flow): move on and keep driving."""
-        if targets is not None:
-            self.leave(token, token.node, targets)
-        self.drive()
+        self.drive(token, targets)
 
     # -- helpers node types use ------------------------------------------------------------
 
@@ -233,12 +228,12 @@ class Run:
 
     def record(self, action: str, **facts: Any) -> None:
         """Append to the instance history (the audit trail shown on the instance page)."""
-        # The time stays a datetime in memory; FlowInstance.to_dict writes it as ISO text.
-        entry = {"at": self.now, "action": action}
-        for key, value in facts.items():
-            if value is not None:
-                entry[key] = value
-        self.instance.history.append(entry)
+        # A tuple (at, action, key, value, ...): `FlowInstance.history` makes it the public dict
+        # (None values left out, the time a datetime; `to_dict` writes it as ISO text).
+        entry: list[Any] = [self.now, action]
+        for item in facts.items():
+            entry += item
+        self.instance._log.append(tuple(entry))
 
     def emit(self, kind: str, **meta: Any) -> None:
         if not self.track_events:
@@ -278,16 +273,17 @@ class Run:
     def finish(self, status: str) -> None:
         """End the instance (completed, rejected or cancelled), withdrawing whatever is still open."""
         inst = self.instance
-        self.cancel_tokens(inst.tokens.values())
+        if inst.tokens:
+            self.cancel_tokens(inst.tokens.values())
         for task in inst.tasks.values():
             if task.status in LIVE_TASK:
                 self.close_task(task)
         inst.status = status
         inst.ended_at = self.now
         self.queue.clear()
-        self.record(status)
+        inst._log.append((self.now, status))
         kind = _END_EVENTS.get(status)
-        if kind:
+        if kind and self.track_events:
             self.emit(kind)
         if inst.parent is not None:
             self.effects.children.append(("finished", inst.parent, status, inst.data))

@@ -7,8 +7,9 @@ repository persists and the API returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 # Instance statuses.
@@ -75,8 +76,7 @@ class Task:
     def to_dict(self) -> dict[str, Any]:
         """Set fields only (a save writes every task of the instance: kept to plain look-ups)."""
         out: dict[str, Any] = {}
-        for name in _TASK_FIELDS:
-            value = getattr(self, name)
+        for name, value in zip(_TASK_FIELDS, _task_values(self), strict=True):
             if value is None or (not value and name in _FALSY_OMITTED):
                 continue
             out[name] = value.isoformat() if isinstance(value, datetime) else value
@@ -92,42 +92,110 @@ class Task:
 
 
 _TASK_FIELDS = tuple(f.name for f in fields(Task))
+# Every field's value in one C call (a save writes every task of the instance).
+_task_values = attrgetter(*_TASK_FIELDS)
+
+
+def entry_dict(entry: tuple[Any, ...]) -> dict[str, Any]:
+    """A history tuple `(at, action, key, value, ...)` as the public entry dict."""
+    out: dict[str, Any] = {"at": entry[0], "action": entry[1]}
+    for index in range(2, len(entry), 2):
+        value = entry[index + 1]
+        if value is not None:
+            out[entry[index]] = value
+    return out
 _FALSY_OMITTED = frozenset({"reminders", "overdue", "has_timers"})
 
 
-@dataclass(slots=True)
 class FlowInstance:
-    """One run of a pinned flow version over one record."""
+    """One run of a pinned flow version over one record.
 
-    id: int
-    flow_key: str
-    flow_version: int
-    initiator: int
-    data: dict[str, Any]
-    started_at: datetime
-    status: str = RUNNING
-    record_id: int | None = None
-    form: str | None = None
-    ended_at: datetime | None = None
-    tokens: dict[int, Token] = field(default_factory=dict)
-    tasks: dict[str, Task] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    # Node id -> how many times it was entered (tasks carry the visit they belong to).
-    visits: dict[str, int] = field(default_factory=dict)
-    # Per-node state of the current visit (e.g. the queue of a sequential approval).
-    node_state: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Node id -> users the previous approver chose for it.
-    chosen: dict[str, list[int]] = field(default_factory=dict)
-    # Reject target -> node that rejected, for "resume": "return".
-    returns: dict[str, str] = field(default_factory=dict)
-    # Nodes whose latest visit passed, in the order they passed.
-    completed: list[str] = field(default_factory=list)
-    error: dict[str, Any] | None = None
-    # For a sub-flow: {"instance": parent id, "token": token id, "node": node id}.
-    parent: dict[str, Any] | None = None
-    row_version: int = 0
-    next_task: int = 1
-    next_token: int = 1
+    A plain slotted class with a written-out `__init__` (one is built per start, with eight
+    containers). The history is kept as it is appended — entries on the hot path are tuples
+    `(at, action, key, value, ...)` — and read as the public list of dicts through `history`,
+    which turns the tuples into dicts in place the first time someone looks.
+    """
+
+    __slots__ = ("_log", "_plain", "chosen", "completed", "data", "ended_at", "error", "flow_key", "flow_version",
+                 "form", "id", "initiator", "next_task", "next_token", "node_state", "parent", "record_id",
+                 "returns", "row_version", "started_at", "status", "tasks", "tokens", "visits")
+
+    def __init__(
+        self,
+        id: int,
+        flow_key: str,
+        flow_version: int,
+        initiator: int,
+        data: dict[str, Any],
+        started_at: datetime,
+        status: str = RUNNING,
+        record_id: int | None = None,
+        form: str | None = None,
+        ended_at: datetime | None = None,
+        tokens: dict[int, Token] | None = None,
+        tasks: dict[str, Task] | None = None,
+        history: list[dict[str, Any]] | None = None,
+        visits: dict[str, int] | None = None,
+        node_state: dict[str, dict[str, Any]] | None = None,
+        chosen: dict[str, list[int]] | None = None,
+        returns: dict[str, str] | None = None,
+        completed: list[str] | None = None,
+        error: dict[str, Any] | None = None,
+        parent: dict[str, Any] | None = None,
+        row_version: int = 0,
+        next_task: int = 1,
+        next_token: int = 1,
+    ) -> None:
+        self.id = id
+        self.flow_key = flow_key
+        self.flow_version = flow_version
+        self.initiator = initiator
+        self.data = data
+        self.started_at = started_at
+        self.status = status
+        self.record_id = record_id
+        self.form = form
+        self.ended_at = ended_at
+        self.tokens: dict[int, Token] = {} if tokens is None else tokens
+        self.tasks: dict[str, Task] = {} if tasks is None else tasks
+        # The history as appended (dicts and hot-path tuples); `_plain`: entries before it are dicts.
+        self._log: list[Any] = [] if history is None else history
+        self._plain = 0
+        # Node id -> how many times it was entered (tasks carry the visit they belong to).
+        self.visits: dict[str, int] = {} if visits is None else visits
+        # Per-node state of the current visit (e.g. the queue of a sequential approval).
+        self.node_state: dict[str, dict[str, Any]] = {} if node_state is None else node_state
+        # Node id -> users the previous approver chose for it.
+        self.chosen: dict[str, list[int]] = {} if chosen is None else chosen
+        # Reject target -> node that rejected, for "resume": "return".
+        self.returns: dict[str, str] = {} if returns is None else returns
+        # Nodes whose latest visit passed, in the order they passed.
+        self.completed: list[str] = [] if completed is None else completed
+        self.error = error
+        # For a sub-flow: {"instance": parent id, "token": token id, "node": node id}.
+        self.parent = parent
+        self.row_version = row_version
+        self.next_task = next_task
+        self.next_token = next_token
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The audit trail of the instance, oldest first: {"at", "action", facts...} per entry."""
+        log = self._log
+        for index in range(self._plain, len(log)):
+            entry = log[index]
+            if type(entry) is tuple:
+                log[index] = entry_dict(entry)
+        self._plain = len(log)
+        return log
+
+    def log(self, at: datetime, action: str, *facts: Any) -> None:
+        """Append a history entry as `key, value, ...` pairs (None values are left out when read)."""
+        self._log.append((at, action, *facts))
+
+    def __repr__(self) -> str:
+        return (f"FlowInstance(id={self.id!r}, flow_key={self.flow_key!r}, flow_version={self.flow_version!r}, "
+                f"status={self.status!r}, tasks={list(self.tasks)!r})")
 
     def open_tasks(self, node: str | None = None) -> list[Task]:
         return [t for t in self.tasks.values() if t.status == OPEN and (node is None or t.node == node)]

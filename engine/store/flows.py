@@ -14,17 +14,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
 from engine.store.base import utcnow
-from engine.store.models import StoredInstance, StoredTask
+from engine.store.models import StoredInstance, StoredTask, User
 from engine.store.prepared import Prepared, Statements, raw_cursor
 
 STALE = "flow.instance.stale"
 _I = StoredInstance.__table__
 _T = StoredTask.__table__
+_U = User.__table__
 # Prebuilt statements: a task completion is a handful of these, compiled once (the ORM's
 # per-call coercion of `.values(**kw)` costs more than SQLite's whole write).
 _LOAD = select(_I.c.state, _I.c.row_version).where(_I.c.id == bindparam("b_id"))
@@ -47,9 +50,25 @@ _RESERVE = (
             updated_at=bindparam("started_at"))
     .returning(_I.c.id)
 )
+# The load with the acting user's name for the step's audit entry, in the same round trip.
+_LOAD_WITH_ACTOR = select(
+    _I.c.state, _I.c.row_version,
+    select(_U.c.username).where(_U.c.id == bindparam("b_actor")).scalar_subquery(),
+).where(_I.c.id == bindparam("b_id"))
+
+
+def _upsert_task(insert: Any) -> Any:
+    """One statement for a step's new and changed task rows (SQLite and PostgreSQL upsert)."""
+    statement = insert(_T)
+    return statement.on_conflict_do_update(
+        index_elements=[_T.c.id], set_={c: getattr(statement.excluded, c) for c in _TASK_COLUMNS})
+
+
 # ... run on the session connection's DBAPI cursor (see engine.store.prepared).
-_STATEMENTS = Statements({"load": _LOAD, "save": _SAVE, "update_task": _UPDATE_TASK, "insert_task": _T.insert(),
-                          "reserve": _RESERVE})
+_STATEMENTS = Statements({"load": _LOAD, "load_with_actor": _LOAD_WITH_ACTOR, "save": _SAVE,
+                          "update_task": _UPDATE_TASK, "insert_task": _T.insert(), "reserve": _RESERVE})
+_UPSERT = {"sqlite": Statements({"upsert_task": _upsert_task(sqlite_insert)}),
+           "postgresql": Statements({"upsert_task": _upsert_task(postgresql_insert)})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +130,21 @@ class FlowInstanceRepository:
         assert row is not None
         return int(row[0])
 
-    def load(self, instance_id: int) -> dict[str, Any]:
+    def load(self, instance_id: int, actor: int | None = None) -> dict[str, Any]:
+        """The state document; with `actor`, their username too, as `state["actor_name"]` (None:
+        no such user), read in the same statement for the step's audit entry."""
         cursor, prepared = self._raw()
-        found = prepared["load"].row(cursor, {"b_id": instance_id})
-        row = None if found is None else _Loaded(*found)
+        if actor is None:
+            found = prepared["load"].row(cursor, {"b_id": instance_id})
+        else:
+            found = prepared["load_with_actor"].row(cursor, {"b_id": instance_id, "b_actor": actor})
+        row = None if found is None else _Loaded(*found[:2])
         if row is None or not row.state:
             raise NotFound("error.not_found", what=f"flow instance {instance_id}")
         state = dict(row.state)
         state["row_version"] = row.row_version
+        if actor is not None:
+            state["actor_name"] = found[2]
         self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
         return state
 
@@ -141,8 +167,9 @@ class FlowInstanceRepository:
         before = self._loaded.get(instance_id, {})
         new_rows = []
         changed = []
+        after: dict[str, tuple[Any, ...]] = {}
         for task in state.get("tasks", []):
-            signature = _signature(task)
+            signature = after[task["id"]] = _signature(task)
             old = before.get(task["id"])
             if old == signature:
                 continue
@@ -151,11 +178,17 @@ class FlowInstanceRepository:
                                  "record_id": state.get("record_id"), **_task_values(task)})
             else:
                 changed.append({"b_id": task["id"], **_task_values(task)})
-        if changed:
-            prepared["update_task"].run_many(cursor, changed)
-        if new_rows:
-            prepared["insert_task"].run_many(cursor, new_rows)
-        self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
+        upsert = _UPSERT.get(self.dialect.name)
+        if upsert is not None and changed and new_rows:  # one statement for both
+            rows = [{"id": r.pop("b_id"), "instance_id": instance_id, "flow_key": state["flow_key"],
+                     "record_id": state.get("record_id"), **r} for r in changed]
+            upsert[self.dialect]["upsert_task"].run_many(cursor, rows + new_rows)
+        else:
+            if changed:
+                prepared["update_task"].run_many(cursor, changed)
+            if new_rows:
+                prepared["insert_task"].run_many(cursor, new_rows)
+        self._loaded[instance_id] = after
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         rows = self.session.execute(

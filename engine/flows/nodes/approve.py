@@ -12,7 +12,7 @@ from engine.flows.assignees import Candidate
 from engine.flows.model import UserNodeSpec
 from engine.flows.nodes.base import Targets, register_node_type
 from engine.flows.nodes.user import UserNode
-from engine.flows.state import LIVE_TASK, Task, Token
+from engine.flows.state import DONE, LIVE_TASK, WITHDRAWN, Task, Token
 
 
 class ApproveSpec(UserNodeSpec):
@@ -79,6 +79,39 @@ class Approve(UserNode):
         target = action.target if action is not None and action.kind == "reject" else None
         rejection.reject(run, token, node, target=target, by=task.actor)
         return None
+
+    def plan_done(self, flow: Any, node: Any) -> Any:
+        """`on_task_done` for single, or-sign and countersign nodes, for the common case of an
+        approval by a top-level task: single and or-sign pass on it (a rejection would already
+        have ended the node), a countersign passes once no other task of the visit is open.
+        Anything else (a rejection, added signers, a task not done) goes to `on_task_done`."""
+        generic = self.on_task_done
+        mode = node.mode
+        if mode not in ("single", "or_sign", "countersign"):
+            return generic
+        node_id, out = node.id, flow.out_targets[node.id]
+        every = mode == "countersign"
+
+        def done(run: Any, token: Token, spec: Any, task: Task) -> Targets:
+            if task.status != DONE or task.decision != "approve" or task.parent is not None:
+                return generic(run, token, spec, task)
+            inst = run.instance
+            token_id = token.id
+            if every:
+                visit = inst.visits.get(node_id, 0)
+                for other in inst.tasks.values():
+                    if other.node == node_id and other.visit == visit and other.token == token_id:
+                        if other.status == DONE:
+                            if other.decision == "reject" and other.parent is None:
+                                return generic(run, token, spec, task)
+                        elif other.status != WITHDRAWN and other.parent is None:
+                            return None  # still waiting for someone
+            run.withdraw_tasks(node_id, token_id)
+            if node_id in inst.node_state:
+                del inst.node_state[node_id]
+            return out
+
+        return done
 
     def validate(self, node: Any, ctx: Any) -> list[Problem]:
         problems = super().validate(node, ctx)

@@ -14,6 +14,7 @@ from engine.errors import Problem
 from engine.flows.model import NodeSpec
 
 if TYPE_CHECKING:
+    from engine.flows.graph import CompiledFlow
     from engine.flows.runtime import Run
     from engine.flows.state import Task, Token
     from engine.flows.validate import GraphContext
@@ -36,6 +37,20 @@ class NodeType:
     def enter(self, run: Run, token: Token, node: Any) -> Targets:
         """A token arrived. Default: pass straight through along every outgoing edge."""
         return run.flow.out_targets[node.id]
+
+    def plan(self, flow: CompiledFlow, node: Any) -> Callable[[Run, Token, Any], Targets]:
+        """The `enter` the token loop calls for `node` of this compiled flow version, built once
+        per version: a type specialises it with what the definition fixes (targets, conditions,
+        assignees), so a step does not work those out again. Default: `enter` itself, or the
+        node's constant targets when the type passes straight through."""
+        if type(self).enter is NodeType.enter:
+            targets = flow.out_targets[node.id]
+            return lambda run, token, spec: targets
+        return self.enter
+
+    def plan_done(self, flow: CompiledFlow, node: Any) -> Callable[[Run, Token, Any, Task], Targets]:
+        """What `settle` calls when a task of `node` got its decision (default: `on_task_done`)."""
+        return self.on_task_done
 
     def on_task_done(self, run: Run, token: Token, node: Any, task: Task) -> Targets:
         """A task of this node got its decision (user nodes only)."""

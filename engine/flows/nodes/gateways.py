@@ -26,7 +26,7 @@ class InclusiveSpec(NodeSpec):
     type: Literal["inclusive"]
 
 
-def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[str] | None:
+def _true_targets(run: Any, token: Any, node_id: str) -> list[str] | None:
     """Targets whose condition holds, in edge order; None after failing the instance."""
     flow = run.flow
     edges = flow.outgoing[node_id]
@@ -49,8 +49,6 @@ def _true_targets(run: Any, token: Any, node_id: str, first_only: bool) -> list[
                 return None
             if value is True:
                 chosen.append(edge.target)
-        if chosen and first_only:
-            return chosen
     if not chosen and default is not None:
         chosen.append(default)
     return chosen
@@ -96,13 +94,41 @@ class Exclusive(_Gateway):
     bpmn = "exclusiveGateway"
 
     def enter(self, run: Any, token: Any, node: Any) -> Targets:
-        targets = _true_targets(run, token, node.id, first_only=True)
-        if targets is None:
+        """The first target whose condition holds, else the default (the flow's compiled plan)."""
+        enter: Any = run.flow.entries[node.id][0]
+        return enter(run, token, node)  # type: ignore[no-any-return]
+
+    def plan(self, flow: Any, node: Any) -> Any:
+        """`enter` with the edges laid out once: (target, condition) in edge order, the default
+        apart, each condition compiled on its first evaluation (a broken one fails the instance
+        when reached, as `enter` does)."""
+        node_id = node.id
+        edges = flow.outgoing[node_id]
+        if len(edges) == 1 and edges[0].when is None:
+            only = (edges[0].target,)
+            return lambda run, token, spec: only
+        default = next(((e.target,) for e in edges if e.default), None)
+        guarded = [(index, (e.target,), e.when) for index, e in enumerate(edges) if not e.default]
+        test = flow.test
+
+        def enter(run: Any, token: Any, spec: Any) -> Targets:
+            for index, targets, when in guarded:
+                if when is None:
+                    return targets
+                try:
+                    evaluate, needs_context, _ = test(node_id, index)
+                    value = evaluate(run.instance.data, run.eval_context() if needs_context else None)
+                except Exception as exc:  # an evaluation error stops the instance visibly
+                    run.fail(token, "flow.condition.error", node=node_id, condition=when, error=str(exc))
+                    return None
+                if value is True:
+                    return targets
+            if default is not None:
+                return default
+            run.fail(token, "flow.gateway.no_match", node=node_id)
             return None
-        if not targets:
-            run.fail(token, "flow.gateway.no_match", node=node.id)
-            return None
-        return targets[:1]
+
+        return enter
 
     def validate(self, node: Any, ctx: Any) -> list[Problem]:
         problems = super().validate(node, ctx)
@@ -144,7 +170,7 @@ class Inclusive(_Gateway):
             return None
         if len(run.flow.outgoing[node.id]) < 2:
             return run.flow.out_targets[node.id]
-        targets = _true_targets(run, token, node.id, first_only=False)
+        targets = _true_targets(run, token, node.id)
         if targets is None:
             return None
         if not targets:

@@ -151,8 +151,9 @@ def test_a_confirmed_major_hazard_flags_the_risk_points_of_its_area_for_re_asses
     # The next morning's review sends the grinder's assessment back; publishing it clears the flag.
     plant.advance(timedelta(hours=22))
     assert plant.record(aid)["state"] == "review_due"
-    _approve(plant, "wu.lei", {"controls": [{"type": "engineering", "measure": "砂轮防护罩", "owner": officer},
-                                            {"type": "management", "measure": "每班开机前检查托架间隙", "owner": officer}]})
+    controls = [{"type": "engineering", "measure": "砂轮防护罩", "owner": officer},
+                {"type": "management", "measure": "每班开机前检查托架间隙", "owner": officer}]
+    _approve(plant, "wu.lei", {"controls": controls})
     assert plant.record(aid)["state"] == "approved" and len(plant.record(aid)["controls"]) == 2
     assert plant.record(grinder["id"])["review_flag"] is False
     assert plant.record(lathe["id"])["review_flag"] is True  # no assessment yet: it stays on the list

@@ -157,15 +157,20 @@ class SiteEffects:
     def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> int:
         """A record a rule makes from another (a failed inspection item → a hazard) belongs to
         the same person and department, so the people who could see the cause see the effect
-        under their department scope; a record made from a reading or a schedule has no owner."""
+        under their department scope; a record made from a reading or a schedule has no owner.
+        The rule may name them instead (`set owner_id = …, department_id = …`): an inspection a
+        schedule creates belongs to its inspector and the area's department, not the schedule's."""
         owner = department = None
         cause = source.get("record")
         if isinstance(cause, int):
             row = self.session.get(Record, cause)
             if row is not None:
                 owner, department = row.owner_id, row.department_id
-        return self.records.create(form, self._own_files(form, values), actor=RULES_ACTOR, owner_id=owner,
-                                   department_id=department).id
+        data = dict(values)
+        named_owner, named_department = data.pop("owner_id", None), data.pop("department_id", None)
+        return self.records.create(form, self._own_files(form, data), actor=RULES_ACTOR,
+                                   owner_id=_as_id(named_owner) or owner,
+                                   department_id=_as_id(named_department) or department).id
 
     def _own_files(self, form: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """A record made from another keeps its evidence: a file the values name that already
@@ -218,6 +223,16 @@ class SiteEffects:
 
     def call_webhook(self, url: str, body: Mapping[str, Any], source: Mapping[str, Any]) -> str:
         return self.notifier.call_webhook(url, body, source=source).status
+
+
+def _as_id(value: Any) -> int | None:
+    """A person or department a rule names: an id (a user/department field's value) or nothing."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 class FlowAutomation:

@@ -94,11 +94,28 @@ class BusinessCalendar:
                 raise fail("expr.runtime.bad_value", function="WORKDAY", detail=f"{n} workdays")
             if self.is_workday(day):
                 remaining -= 1
+        return self._same_kind(start, day)
+
+    def is_holiday(self, day: date | datetime) -> bool:
+        """A public holiday of the calendar (not an ordinary weekend; a 调休 working day is not one)."""
+        day = self._local_date(day)
+        return day in self.holidays and day not in self.extra_workdays
+
+    def next_holiday(self, start: D) -> D | None:
+        """The first holiday after `start` (the day itself excluded), or None when the calendar
+        lists none later. Datetimes keep their wall-clock time, like `add_workdays`."""
+        day = self._local_date(start)
+        later = [h for h in self.holidays if h > day and h not in self.extra_workdays]
+        if not later:
+            return None
+        return self._same_kind(start, min(later))
+
+    def _same_kind(self, start: D, day: date) -> D:
         if isinstance(start, datetime):
             local = start.astimezone(self.tz) if start.tzinfo else start.replace(tzinfo=self.tz)
             moved = datetime.combine(day, local.timetz().replace(tzinfo=None)).replace(tzinfo=self.tz)
             return moved.astimezone(start.tzinfo) if start.tzinfo else moved.replace(tzinfo=None)
-        return day
+        return day  # type: ignore[return-value]
 
     def workdays_between(self, start: date | datetime, end: date | datetime) -> int:
         """Workdays after `start` up to and including `end` (negative when `end` is earlier), so

@@ -70,7 +70,9 @@ def check_dictionary(body: Any, file: str | None = None) -> list[Problem]:
     except ValidationError as exc:
         return [Problem("dictionary.invalid", {"detail": err["msg"]}, file=file,
                         path=".".join(str(p) for p in err["loc"]) or None) for err in exc.errors()]
-    return []
+    from engine.forms.site_calendar import CALENDAR_DICTIONARY, check_calendar_entries
+
+    return check_calendar_entries(body, file) if body.get("key") == CALENDAR_DICTIONARY else []
 
 
 _COMPILED: OrderedDict[tuple[str, str], dict[str, dict[str, Any]]] = OrderedDict()
@@ -110,6 +112,10 @@ class DictionaryLookup:
             while len(_COMPILED) > 256:
                 _COMPILED.popitem(last=False)
         return table
+
+    def table(self, source: str) -> dict[str, dict[str, Any]] | None:
+        """Every entry of a published dictionary by key (None when it is not installed)."""
+        return self._table(source)
 
     def lookup(self, source: str, key: Any, field: str | None = None) -> Any:
         table = self._table(source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -145,25 +145,37 @@ class RuleRunner:
 
     def evaluate_event(self, rule: CompiledRule, event: Event) -> Firing:
         data = event_data(event)
+        return self.evaluate(rule, data, self.event_variables(rule, event), record_id=event.record_id,
+                             trigger=event.kind, subject=event.subject, event=event)
+
+    @staticmethod
+    def event_variables(rule: CompiledRule, event: Event) -> dict[str, Any]:
+        """The trigger's record (or reading, or flow step) under the rule's alias."""
         alias = getattr(rule.rule.trigger, "alias", None)
-        variables = {alias: data} if alias else {}
-        return self.evaluate(rule, data, variables, record_id=event.record_id, trigger=event.kind,
-                             subject=event.subject, event=event)
+        return {alias: event_data(event)} if alias else {}
+
+    def each_row(self, rule: CompiledRule, rows: Iterable[tuple[int, Mapping[str, Any]]],
+                 outer: Mapping[str, Any] | None = None) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """The rows of a rule's `for each` that pass its where, as (id, row, variables): the row
+        under its alias beside `outer` (an event rule's trigger record under its own alias), so
+        `for each risk_point as p where p.area == h.area` reaches both."""
+        assert rule.rule.foreach is not None
+        alias = rule.rule.foreach.alias
+        for record_id, raw in rows:
+            data = {**raw, "id": record_id}
+            variables = {**(outer or {}), alias: data}
+            if rule.foreach_where is not None and not rule.foreach_where.evaluate(data,
+                                                                                 self.ctx.with_variables(**variables)):
+                continue
+            yield record_id, data, variables
 
     def sweep(self, rule: CompiledRule, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[Firing]:
         """A scheduled rule: once, or once per row of its `for each` (filtered by its where)."""
         if rule.rule.foreach is None:
             return [self.evaluate(rule, {}, {}, record_id=None, trigger="schedule", subject=None, event=None)]
-        alias = rule.rule.foreach.alias
-        out = []
-        for record_id, raw in rows:
-            data = {**raw, "id": record_id}
-            ctx = self.ctx.with_variables(**{alias: data})
-            if rule.foreach_where is not None and not rule.foreach_where.evaluate(data, ctx):
-                continue
-            out.append(self.evaluate(rule, data, {alias: data}, record_id=record_id, trigger="schedule",
-                                     subject=rule.rule.foreach.form, event=None))
-        return out
+        return [self.evaluate(rule, data, variables, record_id=record_id, trigger="schedule",
+                              subject=rule.rule.foreach.form, event=None)
+                for record_id, data, variables in self.each_row(rule, rows)]
 
     def evaluate(self, rule: CompiledRule, data: Mapping[str, Any], variables: Mapping[str, Any], *,
                  record_id: int | None, trigger: str, subject: str | None,

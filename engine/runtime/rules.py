@@ -26,6 +26,7 @@ from engine.forms.catalog import FormCatalog
 from engine.forms.dictionary import DictionaryLookup
 from engine.forms.files import file_rows
 from engine.forms.records import RecordService
+from engine.forms.site_calendar import site_calendar
 from engine.rules import model as m
 from engine.rules.compile import CompiledRule, Environment, compile_rules
 from engine.rules.engine import Firing, RuleBook, RuleRunner
@@ -156,15 +157,20 @@ class SiteEffects:
     def create_record(self, form: str, values: Mapping[str, Any], source: Mapping[str, Any]) -> int:
         """A record a rule makes from another (a failed inspection item → a hazard) belongs to
         the same person and department, so the people who could see the cause see the effect
-        under their department scope; a record made from a reading or a schedule has no owner."""
+        under their department scope; a record made from a reading or a schedule has no owner.
+        The rule may name them instead (`set owner_id = …, department_id = …`): an inspection a
+        schedule creates belongs to its inspector and the area's department, not the schedule's."""
         owner = department = None
         cause = source.get("record")
         if isinstance(cause, int):
             row = self.session.get(Record, cause)
             if row is not None:
                 owner, department = row.owner_id, row.department_id
-        return self.records.create(form, self._own_files(form, values), actor=RULES_ACTOR, owner_id=owner,
-                                   department_id=department).id
+        data = dict(values)
+        named_owner, named_department = data.pop("owner_id", None), data.pop("department_id", None)
+        return self.records.create(form, self._own_files(form, data), actor=RULES_ACTOR,
+                                   owner_id=_as_id(named_owner) or owner,
+                                   department_id=_as_id(named_department) or department).id
 
     def _own_files(self, form: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """A record made from another keeps its evidence: a file the values name that already
@@ -219,6 +225,16 @@ class SiteEffects:
         return self.notifier.call_webhook(url, body, source=source).status
 
 
+def _as_id(value: Any) -> int | None:
+    """A person or department a rule names: an id (a user/department field's value) or nothing."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
 class FlowAutomation:
     """The flow engine's `Automation` port (automation nodes) on the same effects rule actions
     use: `flow_engine(session, site, automation=FlowAutomation(session, site))`."""
@@ -246,7 +262,7 @@ def runner(session: Session, site: Site) -> RuleRunner:
         return columns[form]
 
     ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form),
-                      lookup=DictionaryLookup(session))
+                      lookup=DictionaryLookup(session), calendar=site_calendar(session, site.settings.tz))
     return RuleRunner(SiteEffects(session, site), ctx, SqlDedupe(session))
 
 
@@ -289,7 +305,20 @@ def on_event(session: Session, event: Event, site: Site) -> None:
         return
     run = runner(session, site)
     for rule in rules:
-        _guarded(session, lambda rule=rule: run.evaluate_event(rule, event))
+        if rule.rule.foreach is None:
+            _guarded(session, lambda rule=rule: run.evaluate_event(rule, event))
+            continue
+        # `for each` on an event: once per matching row (a confirmed major hazard → every risk
+        # point of its area), each in its own savepoint like a schedule's sweep.
+        _each_for_event(session, run, rule, event)
+
+
+def _each_for_event(session: Session, run: RuleRunner, rule: CompiledRule, event: Event) -> None:
+    assert rule.rule.foreach is not None
+    form = rule.rule.foreach.form
+    for record_id, data, variables in run.each_row(rule, _rows(session, form), run.event_variables(rule, event)):
+        _guarded(session, lambda data=data, variables=variables, record_id=record_id: run.evaluate(
+            rule, data, variables, record_id=record_id, trigger=event.kind, subject=form, event=event))
 
 
 def wants(session: Session, event: Event, site: Site) -> bool:
@@ -313,15 +342,10 @@ def on_schedule(session: Session, timer: DueTimer, site: Site) -> None:
     if rule.rule.foreach is None:
         _guarded(session, lambda: run.sweep(rule, [])[0])
     else:
-        alias = rule.rule.foreach.alias
-        for record_id, raw in _rows(session, rule.rule.foreach.form):
-            data = {**raw, "id": record_id}
-            ctx = run.ctx.with_variables(**{alias: data})
-            if rule.foreach_where is not None and not rule.foreach_where.evaluate(data, ctx):
-                continue
-            _guarded(session, lambda data=data, record_id=record_id: run.evaluate(
-                rule, data, {alias: data}, record_id=record_id, trigger="schedule",
-                subject=rule.rule.foreach.form if rule.rule.foreach else None, event=None))
+        form = rule.rule.foreach.form
+        for record_id, data, variables in run.each_row(rule, _rows(session, form)):
+            _guarded(session, lambda data=data, variables=variables, record_id=record_id: run.evaluate(
+                rule, data, variables, record_id=record_id, trigger="schedule", subject=form, event=None))
     _arm(session, site, rule, after=site.clock.now())
 
 

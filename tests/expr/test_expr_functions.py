@@ -194,3 +194,26 @@ def test_date_parts_roll_over_like_excel() -> None:
     assert evaluate("date(2026, 2, 30)") == date(2026, 3, 2)
     assert evaluate("date(2026, 0, 1)") == date(2025, 12, 1)
     assert evaluate('eomonth(d"2024-01-31", 1)') == date(2024, 2, 29)
+
+
+def test_distance_m_is_the_great_circle_distance_and_null_without_a_position() -> None:
+    # Shanghai (People's Square) to Beijing (Tiananmen): about 1,068 km.
+    assert evaluate("DISTANCE_M(31.2304, 121.4737, 39.9087, 116.3975)") == pytest.approx(1_067_900, rel=0.005)
+    assert evaluate("ROUND(DISTANCE_M(31.23, 121.47, 31.2309, 121.47))") == 100
+    assert evaluate("DISTANCE_M(p.lat, p.lng, 31.23, 121.47)", {"p": None}) is None
+    with pytest.raises(ExprError) as caught:
+        evaluate("DISTANCE_M(91, 121.47, 31.23, 121.47)")
+    assert caught.value.problems[0].code == "expr.runtime.bad_value"
+
+
+def test_holidays_are_the_calendars_not_weekends() -> None:
+    from engine.expr import BusinessCalendar, EvalContext
+
+    calendar = BusinessCalendar.from_config({"holidays": ["2026-10-01", "2026-10-02", "2027-01-01"],
+                                             "extra_workdays": ["2026-10-10"]})
+    ctx = EvalContext(calendar=calendar)
+    assert evaluate('isholiday(d"2026-10-01")', {}, ctx) is True
+    assert evaluate('isholiday(d"2026-10-03")', {}, ctx) is False  # a Saturday, not a holiday
+    assert evaluate('next_holiday(d"2026-10-01")', {}, ctx) == date(2026, 10, 2)
+    assert evaluate('workday(next_holiday(d"2026-10-02"), -1)', {}, ctx) == date(2026, 12, 31)
+    assert evaluate('next_holiday(d"2027-01-01")', {}, ctx) is None

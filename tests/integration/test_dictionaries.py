@@ -33,9 +33,10 @@ PERMIT = {"key": "permit", "title": {"zh": "动火作业票", "en": "Hot-work pe
 ]}
 
 
-def _pack(root: Path, dictionary: dict[str, Any]) -> Path:
+def dictionary_pack(root: Path, dictionary: dict[str, Any]) -> Path:
+    """A pack folder holding one dictionary (file named by its key)."""
     (root / "seed" / "dictionaries").mkdir(parents=True)
-    (root / "seed" / "dictionaries" / "permit_validity.json").write_text(canonical_json_text(dictionary))
+    (root / "seed" / "dictionaries" / f"{dictionary['key']}.json").write_text(canonical_json_text(dictionary))
     (root / "pack.yaml").write_text("key: dicts\nname: {zh: 字典, en: Dictionaries}\n"
                                     "description: {zh: 字典, en: Dictionaries}\nversion: 1.0.0\n")
     return root
@@ -43,7 +44,7 @@ def _pack(root: Path, dictionary: dict[str, Any]) -> Path:
 
 def test_a_formula_reads_a_dictionary_installed_by_a_pack(site: Site, tmp_path: Path) -> None:
     with site.session() as session:
-        Packs(session, SETUP).install(load_pack(_pack(tmp_path / "dicts", VALIDITY)))
+        Packs(session, SETUP).install(load_pack(dictionary_pack(tmp_path / "dicts", VALIDITY)))
     publish_form(site, PERMIT)
     with site.session() as session:
         view = records(site, session).create("permit", {"level": "level2"})
@@ -54,6 +55,6 @@ def test_a_broken_dictionary_is_refused_with_its_field(site: Site, tmp_path: Pat
     broken = {**VALIDITY, "entries": [*VALIDITY["entries"], {"key": "level2", "label": {"zh": "x", "en": "x"},
                                                             "values": {"days": 3}}]}
     with pytest.raises(InvalidInput) as caught, site.session() as session:
-        Packs(session, SETUP).install(load_pack(_pack(tmp_path / "dicts", broken)))
+        Packs(session, SETUP).install(load_pack(dictionary_pack(tmp_path / "dicts", broken)))
     assert {p.code for p in caught.value.problems} == {"dictionary.invalid"}
     assert all(p.file == "dicts/seed/dictionaries/permit_validity.json" for p in caught.value.problems)

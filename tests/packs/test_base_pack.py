@@ -23,12 +23,13 @@ ROLES = {"safety_director": "安全总监", "plant_manager": "厂长", "workshop
 
 def test_base_installs_into_a_fresh_database(site: Site) -> None:
     [report] = install(site, "base")
-    assert sorted(report.published) == ["dictionary/hazard_category", "dictionary/hazard_type",
+    assert sorted(report.published) == ["dictionary/business_calendar", "dictionary/hazard_category",
+                                        "dictionary/hazard_type",
                                         "dictionary/inspection_frequency", "dictionary/risk_class", "form/area",
                                         "print/area_label"]
     with site.session() as session:
         roles = {r.key: r for r in session.execute(select(Role)).scalars()}
-        assert session.get(InstalledPack, "base").version == "1.0.0"
+        assert session.get(InstalledPack, "base").version == "1.1.0"
     assert set(ROLES) <= set(roles)
     for key, zh in ROLES.items():
         assert roles[key].name["zh"].replace(" ", "") == zh.replace(" ", "") and roles[key].name["en"], key
@@ -39,7 +40,7 @@ def test_base_installs_into_a_fresh_database(site: Site) -> None:
     assert [o["value"] for o in risk["options"]] == ["major", "significant", "general", "low"]
     with site.session() as session:  # installing the same version again changes nothing
         again = Packs(session, SETUP).install(load_pack(find_pack("base")))
-    assert again.published == [] and len(again.unchanged) == 6
+    assert again.published == [] and len(again.unchanged) == 7
 
 
 def test_safeflow_check_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,7 @@ def test_hazards_installs_with_base_into_a_fresh_database(site: Site) -> None:
     assert any(p.startswith("rule/") for p in reports[1].published)
     with site.session() as session:
         assert {row.key: row.version for row in session.execute(select(InstalledPack)).scalars()} == {
-            "base": "1.0.0", "hazards": "1.0.0"}
+            "base": "1.1.0", "hazards": "1.0.0"}
 
 
 def test_safeflow_check_is_clean_and_runs_the_rule_tests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

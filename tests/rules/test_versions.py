@@ -4,6 +4,7 @@ evaluation already running finishes on the version it started with."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from engine.runtime import rules as rules_runtime
 from tests.rules.support import ADMIN, Plant
@@ -111,3 +112,21 @@ end''', key="items")
     with plant.site.session() as session:
         made = session.query(Record).filter(Record.form == "hazard").one()
         assert (made.owner_id, made.department_id) == (inspector, department_id) and made.id != cause
+
+
+def test_a_rule_may_name_the_owner_and_department_of_the_record_it_creates(plant: Plant) -> None:
+    from engine.store.models import Record
+    from tests.helpers import make_department, make_user
+
+    department_id = make_department(plant.site, "TURN", "Turning")
+    inspector = make_user(plant.site, "turner", department=department_id)
+    plant.publish_rules(f'''
+rule "scheduled_check"
+  when daily at "08:00"
+  then create inspection set due_at = now(), owner_id = {inspector}, department_id = {department_id}
+end''', key="schedule")
+    plant.advance(timedelta(days=1))
+    with plant.site.session() as session:
+        made = session.query(Record).filter(Record.form == "inspection").one()
+        assert (made.owner_id, made.department_id) == (inspector, department_id)
+        assert "owner_id" not in made.data and "department_id" not in made.data

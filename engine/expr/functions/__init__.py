@@ -3,6 +3,7 @@
 from engine.expr.functions import (  # noqa: F401  (importing registers)
     dates,
     durations,
+    geo,
     jsonlogic,
     lists,
     logic,

@@ -1,5 +1,6 @@
 """Working-day functions over the site's business calendar (holidays and 调休 working weekends):
-WORKDAYS, WORKDAY, ISWORKDAY and working-hour arithmetic for SLAs."""
+WORKDAYS, WORKDAY, ISWORKDAY, ISHOLIDAY,
+NEXT_HOLIDAY and working-hour arithmetic for SLAs."""
 
 from __future__ import annotations
 
@@ -57,6 +58,40 @@ def workday(c: Any, start: Any, days: Any) -> Any:
 )
 def isworkday(c: Any, value: Any) -> bool:
     return ctx_of(c).business_calendar().is_workday(local_date(c, value))
+
+
+@register(
+    "isholiday",
+    "value: datetime",
+    "boolean",
+    category="date",
+    needs_context=True,
+    en="Whether the date is a public holiday in the business calendar (an ordinary weekend is not).",
+    zh="按工作日历判断该日是否为法定节假日（普通周末不算）。",
+    examples=[('ISHOLIDAY(d"2026-03-07")', "false")],
+)
+def isholiday(c: Any, value: Any) -> bool:
+    return ctx_of(c).business_calendar().is_holiday(local_date(c, value))
+
+
+@register(
+    "next_holiday",
+    "start: datetime",
+    same_kind,
+    category="date",
+    needs_context=True,
+    en="The first public holiday after start in the business calendar (a datetime keeps its time of "
+    "day), or null when the calendar lists none; `WORKDAY(NEXT_HOLIDAY(x), -1)` is the last working "
+    "day before it.",
+    zh="按工作日历，开始日期之后的第一个法定节假日（日期时间保留时刻）；日历中没有时为空。"
+    "`WORKDAY(NEXT_HOLIDAY(x), -1)` 即节前最后一个工作日。",
+    examples=[('NEXT_HOLIDAY(d"2026-03-16")', "null")],
+)
+def next_holiday(c: Any, start: Any) -> Any:
+    calendar = ctx_of(c).business_calendar()
+    if isinstance(start, datetime):
+        return calendar.next_holiday(local_datetime(c, start))
+    return calendar.next_holiday(local_date(c, start))
 
 
 @register(

@@ -28,7 +28,7 @@ from engine.forms import FormDefinition
 from engine.forms.catalog import FormCatalog
 from engine.forms.records import RecordService
 from engine.runtime.demo.spec import DemoSpec, Path, parse_after, parse_duration
-from engine.runtime.demo.values import Draw, generate, weighted
+from engine.runtime.demo.values import Draw, generate, kind_of, weighted
 from engine.runtime.demo.world import SiteWorld
 from engine.runtime.flows import flow_engine
 from engine.runtime.reports import rebuild_rollups_now
@@ -82,6 +82,7 @@ class DemoRun:
         self._rngs: dict[int, random.Random] = {}
         self._forms: dict[str, FormDefinition | None] = {}
         self._schemas: dict[str, Schema] = {}
+        self._world: SiteWorld | None = None  # set by run()
 
     def rng(self, index: int) -> random.Random:
         """One random source per spec, seeded from --seed and the form: reproducible runs."""
@@ -137,7 +138,7 @@ class DemoRun:
     # --- running ------------------------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> DemoReport:
-        world = SiteWorld(self.site)
+        world = self._world = SiteWorld(self.site)
         self.plan(world)
         done = 0
         while self._queue:
@@ -188,14 +189,15 @@ class DemoRun:
             self._schemas[spec.form] = definition.expr_schema(
                 resolve_form=lambda key: self.definition(world.session, key))
         return Draw(self.rng(index), self.clock.now(), self.tz, spec.form, self._schemas[spec.form], world, owner,
-                    data)
+                    data, resolve=lambda key, value: self._resolve(world, spec.form, key, value))
 
     def _create(self, world: SiteWorld, op: _Op) -> None:
         spec, rng = self.specs[op.spec], self.rng(op.spec)
         with self.site.session() as session:
             world.bind(session)
-            if op.row is not None and spec.unique and self._exists(session, spec.form, spec.unique,
-                                                                    op.row.get(spec.unique)):
+            generated_key = op.row is not None and spec.unique and kind_of(op.row.get(spec.unique)) is not None
+            if op.row is not None and spec.unique and not generated_key and self._exists(
+                    session, spec.form, spec.unique, op.row.get(spec.unique)):
                 self.report.skipped += 1
                 return
             owner = None
@@ -205,9 +207,12 @@ class DemoRun:
                 owner = weighted(rng, {u: w for u, w in candidates}) if candidates else None
             draw = self._draw(world, op.spec, {}, owner)
             for key, value in (op.row or spec.fields).items():
-                given, result = generate(value, draw)
+                given, result = generate(value, draw, key)
                 if given and result is not None:
-                    draw.data[key] = self._resolve(world, spec.form, key, result, draw)
+                    draw.data[key] = self._resolve(world, spec.form, key, result)
+            if generated_key and self._exists(session, spec.form, str(spec.unique), draw.data.get(str(spec.unique))):
+                self.report.skipped += 1  # a fixed row whose key is generated (a number from its holder)
+                return
             service = RecordService(session, self.site.events(session), tz=self.site.settings.tz, clock=self.clock)
             actor = Actor(owner, f"user:{owner}") if owner is not None else DEMO
             view = service.create(spec.form, draw.data, owner_id=owner, department_id=world.department_of(owner),
@@ -216,19 +221,25 @@ class DemoRun:
             self.report.created[spec.form] += 1
             if spec.flow is not None and op.row is None:
                 if spec.flow.start:
-                    flow_engine(session, self.site).start(spec.flow.key, view.data, owner or 0, record_id=view.id)
+                    flow_engine(session, self.site).start(spec.flow.key[0], view.data, owner or 0, record_id=view.id)
                 paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
                 if paths:
                     path = rng.choices(paths, weights=[p.weight for p in paths])[0]
-                    self._schedule(op.spec, view.id, path, 0)
+                    self._schedule(op.spec, view.id, path, 0, peek=False)  # a rule starts the flow yet
 
-    def _resolve(self, world: SiteWorld, form: str, key: str, value: Any, draw: Draw) -> Any:
-        """Fixed rows name people by username and departments by path: make them ids."""
+    def _resolve(self, world: SiteWorld, form: str, key: str, value: Any) -> Any:
+        """Specs name people by username and departments by path: make them ids. `key` may be
+        `subtable.field` (a row's field)."""
         definition = self.definition(world.session, form)
-        item = definition.field(key) if definition is not None else None
+        head, _, tail = key.partition(".")
+        item = definition.field(head) if definition is not None else None
+        if tail:
+            item = next((f for f in getattr(item, "value_fields", list)() if f.key == tail), None)
         kind = getattr(item, "type", None)
         if isinstance(value, str) and kind == "user":
             return world.user(value)
+        if isinstance(value, list) and kind == "users":
+            return [world.user(v) if isinstance(v, str) else v for v in value]
         if isinstance(value, str) and kind == "department":
             return world.department(value)
         return value
@@ -241,15 +252,38 @@ class DemoRun:
         query = select(Record.id).where(Record.form == form, Record.deleted_at.is_(None), column == value)
         return session.execute(query.limit(1)).first() is not None
 
-    def _schedule(self, index: int, record_id: int, path: Path, step: int) -> None:
+    def _schedule(self, index: int, record_id: int, path: Path, step: int, *, at_once: bool = False,
+                  peek: bool = True) -> None:
+        """Queue a path's step `after` its delay (none `at_once`: the step before was skipped),
+        and not before its `not_before` moment (the work starts at the planned start). With
+        `peek`, steps whose nodes are not open now are skipped at once, without waiting their
+        delay: the flow went another way (a level-2 permit has no second approval)."""
+        if peek:
+            with self.site.session(readonly=True) as session:
+                while step < len(path.steps) and not self._open_tasks(session, record_id, path.steps[step].node):
+                    step, at_once = step + 1, True
         if step >= len(path.steps):
             return
-        ranges = parse_after(path.steps[step].after)
-        rng = self.rng(index)
-        _weight, low, high = rng.choices(ranges, weights=[r[0] for r in ranges])[0]
-        at = self.clock.now() + low + (high - low) * rng.random()
+        at = self.clock.now()
+        if not at_once:
+            ranges = parse_after(path.steps[step].after)
+            rng = self.rng(index)
+            _weight, low, high = rng.choices(ranges, weights=[r[0] for r in ranges])[0]
+            at += low + (high - low) * rng.random()
+        if path.steps[step].not_before is not None:
+            at = max(at, self._not_before(index, record_id, path.steps[step].not_before) or at)
         if at <= self.until:
             self._push(_Op(at.replace(microsecond=0), 0, "step", index, record=record_id, path=path, step=step))
+
+    def _not_before(self, index: int, record_id: int, text: str) -> datetime | None:
+        assert self._world is not None
+        with self.site.session(readonly=True) as session:
+            self._world.bind(session)
+            data = session.execute(select(Record.data).where(Record.id == record_id)).scalar()
+            found = self._draw(self._world, index, dict(data or {}), None).evaluate(text)
+        if isinstance(found, str):
+            found = datetime.fromisoformat(found)
+        return found if isinstance(found, datetime) else None
 
     def _open_tasks(self, session: Any, record_id: int, nodes: list[str]) -> list[StoredTask]:
         return list(session.execute(
@@ -268,11 +302,14 @@ class DemoRun:
                 return
             row = session.get(Record, op.record)
             draw = self._draw(world, op.spec, dict(row.data) if row is not None else {}, tasks[0].assignee_id)
+            if step.when is not None and not draw.evaluate(step.when):  # e.g. no start without certificates
+                self._schedule_now(op)
+                return
             data: dict[str, Any] = {}
             for key, value in step.data.items():
-                given, result = generate(value, draw)
+                given, result = generate(value, draw, key)
                 if given:
-                    data[key] = draw.data[key] = self._resolve(world, self.specs[op.spec].form, key, result, draw)
+                    data[key] = draw.data[key] = self._resolve(world, self.specs[op.spec].form, key, result)
             node = tasks[0].node
             for _ in range(20):  # every signer of a countersign, one after another
                 task = next(iter(self._open_tasks(session, op.record, [node])), None)
@@ -287,6 +324,5 @@ class DemoRun:
         self._schedule(op.spec, op.record, op.path, op.step + 1)
 
     def _schedule_now(self, op: _Op) -> None:
-        assert op.path is not None
-        if op.step + 1 < len(op.path.steps):
-            self._push(_Op(self.clock.now(), 0, "step", op.spec, record=op.record, path=op.path, step=op.step + 1))
+        assert op.path is not None and op.record is not None
+        self._schedule(op.spec, op.record, op.path, op.step + 1, at_once=True)

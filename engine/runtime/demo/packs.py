@@ -96,7 +96,7 @@ def _check_spec(file: str, spec: DemoSpec, node: Any, bodies: dict[tuple[str, st
                     if name not in nodes:
                         problems.append(locate(node, file, ["flow", "paths", p, "steps", s, "node", n],
                                                "demo.unknown_node", node=name, flow=", ".join(spec.flow.key)))
-                for option, text in (("when", step.when), ("not_before", step.not_before)):
+                for option, text in (("when", step.when), ("not_before", step.not_before), ("by", step.by)):
                     for _sub, message in check_value({"when": text} if text is not None else {}, schema):
                         problems.append(locate(node, file, ["flow", "paths", p, "steps", s, option], "demo.bad_value",
                                                detail=message))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
 from engine.expr.types import Schema
@@ -56,7 +56,7 @@ class DemoReport:
 class _Op:
     at: datetime
     seq: int
-    kind: str = field(compare=False)  # "create" | "step"
+    kind: str = field(compare=False)  # "create" | "step" | "tick" (the clock moves on; schedules run)
     spec: int = field(compare=False)
     row: dict[str, Any] | None = field(compare=False, default=None)
     record: int | None = field(compare=False, default=None)
@@ -83,6 +83,8 @@ class DemoRun:
         self._forms: dict[str, FormDefinition | None] = {}
         self._schemas: dict[str, Schema] = {}
         self._world: SiteWorld | None = None  # set by run()
+        self._adopted: dict[str, int] = {}  # adopted forms: the last record id looked at
+        self._written: set[int] = set()  # records the demo wrote itself
 
     def rng(self, index: int) -> random.Random:
         """One random source per spec, seeded from --seed and the form: reproducible runs."""
@@ -107,6 +109,12 @@ class DemoRun:
             count = 0 if self.fresh_only and world.records(spec.form) else spec.count(self.n)
             for at in self.created_times(spec, self.rng(index), count):
                 self._push(_Op(at, 0, "create", index))
+        adopting = [self.span(s) for s in self.specs if s.adopt and not (self.fresh_only and world.records(s.form))]
+        if adopting:  # rules that write records (schedules) run on time, even where nothing else happens
+            at = self.until - max(adopting)
+            while at < self.until:
+                self._push(_Op(at, 0, "tick", -1))
+                at += self.schedule_step
 
     def span(self, spec: DemoSpec) -> timedelta:
         """How far back a spec's records go: its own `created.span`, or --days for all of them."""
@@ -140,6 +148,9 @@ class DemoRun:
     def run(self, progress: Progress | None = None) -> DemoReport:
         world = self._world = SiteWorld(self.site)
         self.plan(world)
+        with self.site.session(readonly=True) as session:  # only records written from now on are adopted
+            self._adopted = {spec.form: session.execute(select(func.max(Record.id)).where(
+                Record.form == spec.form)).scalar() or 0 for spec in self.specs if spec.adopt}
         done = 0
         while self._queue:
             op = heapq.heappop(self._queue)
@@ -147,9 +158,11 @@ class DemoRun:
             self._pace_schedules(op.at)
             if op.kind == "create":
                 self._create(world, op)
-            else:
+            elif op.kind == "step":
                 self._step(world, op)
             self.site.drain()
+            if self._adopted:
+                self._adopt(world)
             done += 1
             if progress is not None:
                 progress(done, done + len(self._queue), op.at.astimezone(self.tz).strftime("%Y-%m-%d"))
@@ -218,14 +231,39 @@ class DemoRun:
             view = service.create(spec.form, draw.data, owner_id=owner, department_id=world.department_of(owner),
                                   actor=actor)
             world.added(spec.form, view.id)
+            self._written.add(view.id)
             self.report.created[spec.form] += 1
             if spec.flow is not None and op.row is None:
                 if spec.flow.start:
                     flow_engine(session, self.site).start(spec.flow.key[0], view.data, owner or 0, record_id=view.id)
-                paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
-                if paths:
-                    path = rng.choices(paths, weights=[p.weight for p in paths])[0]
-                    self._schedule(op.spec, view.id, path, 0, peek=False)  # a rule starts the flow yet
+                self._follow(op.spec, view.id, draw, peek=False)  # a rule starts the flow yet
+
+    def _follow(self, index: int, record_id: int, draw: Draw, *, peek: bool) -> None:
+        """Pick one of the spec's paths that fits the record and queue its first step."""
+        spec = self.specs[index]
+        assert spec.flow is not None
+        paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
+        if paths:
+            path = self.rng(index).choices(paths, weights=[p.weight for p in paths])[0]
+            self._schedule(index, record_id, path, 0, peek=peek)
+
+    def _adopt(self, world: SiteWorld) -> None:
+        """Records that rules wrote since the last look (a schedule's inspections), on forms
+        whose spec adopts them: each follows a path like the records the demo writes."""
+        for index, spec in enumerate(self.specs):
+            if not (spec.adopt and spec.flow is not None):
+                continue
+            with self.site.session(readonly=True) as session:
+                world.bind(session)
+                rows = session.execute(select(Record.id, Record.data).where(
+                    Record.form == spec.form, Record.id > self._adopted.get(spec.form, 0),
+                    Record.deleted_at.is_(None)).order_by(Record.id)).all()
+                for record_id, data in rows:
+                    self._adopted[spec.form] = record_id
+                    if record_id in self._written:
+                        continue  # written by the demo itself, on its own path already
+                    world.added(spec.form, record_id)
+                    self._follow(index, record_id, self._draw(world, index, dict(data or {}), None), peek=True)
 
     def _resolve(self, world: SiteWorld, form: str, key: str, value: Any) -> Any:
         """Specs name people by username and departments by path: make them ids. `key` may be
@@ -255,23 +293,25 @@ class DemoRun:
     def _schedule(self, index: int, record_id: int, path: Path, step: int, *, at_once: bool = False,
                   peek: bool = True) -> None:
         """Queue a path's step `after` its delay (none `at_once`: the step before was skipped),
-        and not before its `not_before` moment (the work starts at the planned start). With
+        counted from its `not_before` moment if that is later (the work starts at the planned
+        start). With
         `peek`, steps whose nodes are not open now are skipped at once, without waiting their
         delay: the flow went another way (a level-2 permit has no second approval)."""
         if peek:
             with self.site.session(readonly=True) as session:
-                while step < len(path.steps) and not self._open_tasks(session, record_id, path.steps[step].node):
+                while step < len(path.steps) and path.steps[step].node and not self._open_tasks(
+                        session, record_id, path.steps[step].node):
                     step, at_once = step + 1, True
         if step >= len(path.steps):
             return
         at = self.clock.now()
+        if path.steps[step].not_before is not None:
+            at = max(at, self._not_before(index, record_id, path.steps[step].not_before) or at)
         if not at_once:
             ranges = parse_after(path.steps[step].after)
             rng = self.rng(index)
             _weight, low, high = rng.choices(ranges, weights=[r[0] for r in ranges])[0]
             at += low + (high - low) * rng.random()
-        if path.steps[step].not_before is not None:
-            at = max(at, self._not_before(index, record_id, path.steps[step].not_before) or at)
         if at <= self.until:
             self._push(_Op(at.replace(microsecond=0), 0, "step", index, record=record_id, path=path, step=step))
 
@@ -294,6 +334,9 @@ class DemoRun:
     def _step(self, world: SiteWorld, op: _Op) -> None:
         assert op.path is not None and op.record is not None
         step = op.path.steps[op.step]
+        if step.action == "update":
+            self._update(world, op)
+            return
         with self.site.session() as session:
             world.bind(session)
             tasks = self._open_tasks(session, op.record, step.node)
@@ -321,6 +364,32 @@ class DemoRun:
                 self.report.steps += 1
                 if task.kind != "approve" or action != "approve" or instance.status != "running":
                     break
+        self._schedule(op.spec, op.record, op.path, op.step + 1)
+
+    def _update(self, world: SiteWorld, op: _Op) -> None:
+        """An `action: update` step: the record changed through the record service, as the
+        person `by` names (or its owner)."""
+        assert op.path is not None and op.record is not None
+        step, form = op.path.steps[op.step], self.specs[op.spec].form
+        with self.site.session() as session:
+            world.bind(session)
+            row = session.get(Record, op.record)
+            if row is None:
+                return
+            draw = self._draw(world, op.spec, dict(row.data or {}), row.owner_id)
+            if step.when is not None and not draw.evaluate(step.when):
+                self._schedule_now(op)
+                return
+            who = draw.evaluate(step.by) if step.by else row.owner_id
+            draw.owner = who
+            data: dict[str, Any] = {}
+            for key, value in step.data.items():
+                given, result = generate(value, draw, key)
+                if given:
+                    data[key] = draw.data[key] = self._resolve(world, form, key, result)
+            service = RecordService(session, self.site.events(session), tz=self.site.settings.tz, clock=self.clock)
+            service.update(form, op.record, data, actor=Actor(who, f"user:{who}") if who is not None else DEMO)
+            self.report.steps += 1
         self._schedule(op.spec, op.record, op.path, op.step + 1)
 
     def _schedule_now(self, op: _Op) -> None:

@@ -8,6 +8,7 @@
     by: {role: [employee, team_leader], weights: [8, 2]}   # who writes each record
     fields: {area: {record: area}, category: {choice: {electrical: 3, fire: 1}}, ...}
     flow: {key: hazard_flow, paths: [{weight: 7, when: "...", steps: [{node: assess, after: 2h..30h, data: {...}}]}]}
+    adopt: true                   # records rules write (a schedule's inspections) follow the paths too
 
 Everything is checked before anything is written, every problem located at file:line:column.
 """
@@ -96,12 +97,15 @@ class Writer(BaseModel):
 
 
 class Step(BaseModel):
-    """Act on the record's open task at `node` (or the first of several that is open)."""
+    """Act on the record's open task at `node` (or the first of several that is open) — or,
+    with `action: update`, change the record itself as the person `by` names (a one-tap
+    button outside the flow: an inspection's failed item raised as a hazard)."""
 
     model_config = ConfigDict(extra="forbid")
-    node: list[str] = Field(min_length=1)
-    action: Literal["submit", "approve", "reject"] | None = Field(
+    node: list[str] = Field(default_factory=list)
+    action: Literal["submit", "approve", "reject", "update"] | None = Field(
         default=None, description="Default: submit on fill tasks, approve on approvals")
+    by: str | None = Field(default=None, description="update: an expression naming who (default: the owner)")
     after: str | dict[str, float] = Field(default="1h", description="Time since the step before")
     when: str | None = Field(default=None, description="Only if this holds for the record as it is then")
     not_before: str | None = Field(default=None, description="An expression: the step waits for this moment")
@@ -117,6 +121,14 @@ class Step(BaseModel):
     def _after(cls, value: Any) -> Any:
         parse_after(value)
         return value
+
+    @model_validator(mode="after")
+    def _node_or_update(self) -> Step:
+        if (self.action == "update") == bool(self.node):
+            raise ValueError("a step names a node, or is action: update (without one)")
+        if self.by is not None and self.action != "update":
+            raise ValueError("by: is for action: update")
+        return self
 
 
 class Path(BaseModel):
@@ -168,6 +180,8 @@ class DemoSpec(BaseModel):
     by: Writer | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     flow: FlowPlan | None = None
+    adopt: bool = Field(default=False, description="Records of the form that rules write (a schedule's "
+                                                   "inspections) follow the flow paths too")
 
     def count(self, n: int) -> int:
         wanted = max(self.min, round(self.records * n))

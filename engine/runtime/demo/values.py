@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from engine.expr import EvalContext, compile_expr
-from engine.expr.types import Schema
+from engine.expr.types import DATETIME, Schema
 
 
 class World(Protocol):
@@ -235,7 +235,7 @@ def check_value(spec: Any, schema: Schema | None, key: str = "") -> list[tuple[s
         if text is None:
             continue
         try:
-            compile_expr(str(text), schema) if schema is not None else compile_expr(str(text))
+            compile_expr(str(text), schema, expected=DATETIME if path == "from" else None)
         except Exception as exc:  # an ExprError: the message names the place in the expression
             problems.append((path, str(exc)))
     if kind is not None and kind in SHAPES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from engine.expr.types import Schema
@@ -63,7 +64,8 @@ GAS = {
     "rows": {1: 1, 2: 2, 3: 3},
     "sort": "sampled_at",
     "fields": {
-        "sampled_at": {"moment": "-20min..-10min", "from": "if(previous == null, now() + MINUTES(8), previous.sampled_at)"},
+        "sampled_at": {"moment": "-20min..-10min",
+                       "from": "if(previous == null, now() + MINUTES(8), previous.sampled_at)"},
         "point": {"by": "index", "text": {"0": ["管口"], "*": ["作业点"]}},
         "flammable_pct": {"range": [0.02, 0.15], "decimals": 3},
         "analyst": {"user": "owner"},
@@ -80,8 +82,7 @@ def test_rows_are_spaced_from_the_row_before_and_sorted() -> None:
         times = [row["sampled_at"] for row in rows]
         assert times == sorted(times)
         assert timedelta(minutes=2) <= NOW - times[-1] <= timedelta(minutes=12)  # the newest: shortly before now
-        assert all(timedelta(minutes=10) <= b - a <= timedelta(minutes=20) for a, b in zip(times, times[1:],
-                                                                                         strict=False))
+        assert all(timedelta(minutes=10) <= b - a <= timedelta(minutes=20) for a, b in pairwise(times))
         assert all(t.second == 0 for t in times)  # to the minute, like a written log
         assert rows[-1]["point"] == "管口" and {r["point"] for r in rows[:-1]} <= {"作业点"}  # index 0 is newest
         assert all(0.02 <= r["flammable_pct"] <= 0.15 and r["analyst"] == 8 for r in rows)
@@ -149,3 +150,35 @@ def test_bad_row_specs_are_located() -> None:
     assert problems({"choice": ["a"], "by": "kind"}, "kind").keys() == {"choice"}  # by needs value: list
     assert problems({"moment": "1h", "from": "kind"}, "planned_end").keys() == {"from"}  # not a time
     assert problems({"rows": "each", "fields": {"involved": {"choice": ["yes"]}}}, "measures") == {}
+
+
+def test_a_packs_bad_rows_and_steps_are_located(tmp_path: Any) -> None:
+    """`safeflow check` (check_demo) on a copy of the permits pack with mistakes in its demo."""
+    import shutil
+
+    from engine.runtime.demo import check_demo
+    from engine.runtime.packs.installer import find_pack
+    from engine.runtime.packs.source import load_pack
+
+    pack = tmp_path / "permits"
+    shutil.copytree(find_pack("permits"), pack)
+    spec = pack / "demo" / "permit.yaml"
+    text = spec.read_text(encoding="utf-8")
+    for old, new in (("      cert_no:\n", "      cert_number:\n"),
+                     ("  jsa:\n    rows: \"2..4\"", "  jsa:\n    rows: lots"),
+                     ("        - &apply {node: apply,", "        - &apply {node: aply,"),
+                     ("point: {text: [作业点,", "point: {expr: \"pointe\", text: [作业点,"),
+                     ("          when: certs_ok and now()", "          when: certs_okay and now()")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    spec.write_text(text, encoding="utf-8")
+    found = {(p.code, p.path): p for p in check_demo(load_pack(pack))}
+    assert set(found) >= {
+        ("demo.bad_value", "fields.workers.fields.cert_number"),
+        ("demo.bad_value", "fields.jsa.rows"),
+        ("demo.unknown_node", "flow.paths.0.steps.0.node.0"),
+        ("demo.bad_value", "flow.paths.0.steps.2.data.gas.fields.point"),  # two generators on one row field
+        ("demo.bad_value", "flow.paths.0.steps.7.when"),
+    }, sorted(found)
+    assert all(p.file == "permits/demo/permit.yaml" and p.line for p in found.values())
+    assert found[("demo.bad_value", "fields.jsa.rows")].line == text[:text.index("rows: lots")].count("\n") + 1

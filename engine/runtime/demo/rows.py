@@ -64,8 +64,12 @@ def _rows(value: Any, draw: Draw, spec: Mapping[str, Any]) -> list[dict[str, Any
     if spec.get("sort"):
         made.sort(key=lambda row: (row.get(spec["sort"]) is None, str(row.get(spec["sort"]))))
     if spec.get("unique"):
-        seen = {row.get(spec["unique"]) for row in kept}
-        made = [row for row in made if not (row.get(spec["unique"]) in seen or seen.add(row.get(spec["unique"])))]
+        seen, distinct = {row.get(spec["unique"]) for row in kept}, []
+        for row in made:
+            if row.get(spec["unique"]) not in seen:
+                seen.add(row.get(spec["unique"]))
+                distinct.append(row)
+        made = distinct
     return kept + made
 
 

@@ -23,11 +23,11 @@ from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
 from engine.expr.types import Schema
-from engine.flows import Action
 from engine.forms import FormDefinition
 from engine.forms.catalog import FormCatalog
 from engine.forms.records import RecordService
-from engine.runtime.demo.spec import DemoSpec, Path, parse_after, parse_duration
+from engine.runtime.demo.paths import DEMO, PathWalker, _Op
+from engine.runtime.demo.spec import DemoSpec, parse_duration
 from engine.runtime.demo.values import Draw, generate, kind_of, weighted
 from engine.runtime.demo.world import SiteWorld
 from engine.runtime.flows import flow_engine
@@ -36,9 +36,8 @@ from engine.runtime.rules import SCHEDULE_KIND
 from engine.runtime.site import Site
 from engine.services import ManualClock
 from engine.store.audit import Actor
-from engine.store.models import Record, StoredInstance, StoredTask, Timer
+from engine.store.models import Record, StoredInstance, Timer
 
-DEMO = Actor.system("demo")
 Progress = Callable[[int, int, str], None]
 
 
@@ -52,19 +51,7 @@ class DemoReport:
     sample_user: str = ""  # one of them, to name in the message
 
 
-@dataclass(order=True)
-class _Op:
-    at: datetime
-    seq: int
-    kind: str = field(compare=False)  # "create" | "step" | "tick" (the clock moves on; schedules run)
-    spec: int = field(compare=False)
-    row: dict[str, Any] | None = field(compare=False, default=None)
-    record: int | None = field(compare=False, default=None)
-    path: Path | None = field(compare=False, default=None)
-    step: int = field(compare=False, default=0)
-
-
-class DemoRun:
+class DemoRun(PathWalker):
     def __init__(self, site: Site, clock: ManualClock, specs: list[DemoSpec], n: int, *, seed: int = 1,
                  until: datetime | None = None, days: int | None = None, fresh_only: bool = False,
                  schedule_step: timedelta = timedelta(hours=6)) -> None:
@@ -238,33 +225,6 @@ class DemoRun:
                     flow_engine(session, self.site).start(spec.flow.key[0], view.data, owner or 0, record_id=view.id)
                 self._follow(op.spec, view.id, draw, peek=False)  # a rule starts the flow yet
 
-    def _follow(self, index: int, record_id: int, draw: Draw, *, peek: bool) -> None:
-        """Pick one of the spec's paths that fits the record and queue its first step."""
-        spec = self.specs[index]
-        assert spec.flow is not None
-        paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
-        if paths:
-            path = self.rng(index).choices(paths, weights=[p.weight for p in paths])[0]
-            self._schedule(index, record_id, path, 0, peek=peek)
-
-    def _adopt(self, world: SiteWorld) -> None:
-        """Records that rules wrote since the last look (a schedule's inspections), on forms
-        whose spec adopts them: each follows a path like the records the demo writes."""
-        for index, spec in enumerate(self.specs):
-            if not (spec.adopt and spec.flow is not None):
-                continue
-            with self.site.session(readonly=True) as session:
-                world.bind(session)
-                rows = session.execute(select(Record.id, Record.data).where(
-                    Record.form == spec.form, Record.id > self._adopted.get(spec.form, 0),
-                    Record.deleted_at.is_(None)).order_by(Record.id)).all()
-                for record_id, data in rows:
-                    self._adopted[spec.form] = record_id
-                    if record_id in self._written:
-                        continue  # written by the demo itself, on its own path already
-                    world.added(spec.form, record_id)
-                    self._follow(index, record_id, self._draw(world, index, dict(data or {}), None), peek=True)
-
     def _resolve(self, world: SiteWorld, form: str, key: str, value: Any) -> Any:
         """Specs name people by username and departments by path: make them ids. `key` may be
         `subtable.field` (a row's field)."""
@@ -289,109 +249,3 @@ class DemoRun:
         column = column_for(definition.sql_kinds() if definition is not None else {})(key)
         query = select(Record.id).where(Record.form == form, Record.deleted_at.is_(None), column == value)
         return session.execute(query.limit(1)).first() is not None
-
-    def _schedule(self, index: int, record_id: int, path: Path, step: int, *, at_once: bool = False,
-                  peek: bool = True) -> None:
-        """Queue a path's step `after` its delay (none `at_once`: the step before was skipped),
-        counted from its `not_before` moment if that is later (the work starts at the planned
-        start). With
-        `peek`, steps whose nodes are not open now are skipped at once, without waiting their
-        delay: the flow went another way (a level-2 permit has no second approval)."""
-        if peek:
-            with self.site.session(readonly=True) as session:
-                while step < len(path.steps) and path.steps[step].node and not self._open_tasks(
-                        session, record_id, path.steps[step].node):
-                    step, at_once = step + 1, True
-        if step >= len(path.steps):
-            return
-        at = self.clock.now()
-        if path.steps[step].not_before is not None:
-            at = max(at, self._not_before(index, record_id, path.steps[step].not_before) or at)
-        if not at_once:
-            ranges = parse_after(path.steps[step].after)
-            rng = self.rng(index)
-            _weight, low, high = rng.choices(ranges, weights=[r[0] for r in ranges])[0]
-            at += low + (high - low) * rng.random()
-        if at <= self.until:
-            self._push(_Op(at.replace(microsecond=0), 0, "step", index, record=record_id, path=path, step=step))
-
-    def _not_before(self, index: int, record_id: int, text: str) -> datetime | None:
-        assert self._world is not None
-        with self.site.session(readonly=True) as session:
-            self._world.bind(session)
-            data = session.execute(select(Record.data).where(Record.id == record_id)).scalar()
-            found = self._draw(self._world, index, dict(data or {}), None).evaluate(text)
-        if isinstance(found, str):
-            found = datetime.fromisoformat(found)
-        return found if isinstance(found, datetime) else None
-
-    def _open_tasks(self, session: Any, record_id: int, nodes: list[str]) -> list[StoredTask]:
-        return list(session.execute(
-            select(StoredTask).where(StoredTask.record_id == record_id, StoredTask.status == "open",
-                                     StoredTask.node.in_(nodes)).order_by(StoredTask.id)
-            .execution_options(populate_existing=True)).scalars())
-
-    def _step(self, world: SiteWorld, op: _Op) -> None:
-        assert op.path is not None and op.record is not None
-        step = op.path.steps[op.step]
-        if step.action == "update":
-            self._update(world, op)
-            return
-        with self.site.session() as session:
-            world.bind(session)
-            tasks = self._open_tasks(session, op.record, step.node)
-            if not tasks:  # the flow went another way: try the next step at once
-                self._schedule_now(op)
-                return
-            row = session.get(Record, op.record)
-            draw = self._draw(world, op.spec, dict(row.data) if row is not None else {}, tasks[0].assignee_id)
-            if step.when is not None and not draw.evaluate(step.when):  # e.g. no start without certificates
-                self._schedule_now(op)
-                return
-            data: dict[str, Any] = {}
-            for key, value in step.data.items():
-                given, result = generate(value, draw, key)
-                if given:
-                    data[key] = draw.data[key] = self._resolve(world, self.specs[op.spec].form, key, result)
-            node = tasks[0].node
-            for _ in range(20):  # every signer of a countersign, one after another
-                task = next(iter(self._open_tasks(session, op.record, [node])), None)
-                if task is None:
-                    break
-                action = step.action or ("approve" if task.kind == "approve" else "submit")
-                instance = flow_engine(session, self.site).act(task.id, Action(action, task.assignee_id,
-                                                                               data=data or None))
-                self.report.steps += 1
-                if task.kind != "approve" or action != "approve" or instance.status != "running":
-                    break
-        self._schedule(op.spec, op.record, op.path, op.step + 1)
-
-    def _update(self, world: SiteWorld, op: _Op) -> None:
-        """An `action: update` step: the record changed through the record service, as the
-        person `by` names (or its owner)."""
-        assert op.path is not None and op.record is not None
-        step, form = op.path.steps[op.step], self.specs[op.spec].form
-        with self.site.session() as session:
-            world.bind(session)
-            row = session.get(Record, op.record)
-            if row is None:
-                return
-            draw = self._draw(world, op.spec, dict(row.data or {}), row.owner_id)
-            if step.when is not None and not draw.evaluate(step.when):
-                self._schedule_now(op)
-                return
-            who = draw.evaluate(step.by) if step.by else row.owner_id
-            draw.owner = who
-            data: dict[str, Any] = {}
-            for key, value in step.data.items():
-                given, result = generate(value, draw, key)
-                if given:
-                    data[key] = draw.data[key] = self._resolve(world, form, key, result)
-            service = RecordService(session, self.site.events(session), tz=self.site.settings.tz, clock=self.clock)
-            service.update(form, op.record, data, actor=Actor(who, f"user:{who}") if who is not None else DEMO)
-            self.report.steps += 1
-        self._schedule(op.spec, op.record, op.path, op.step + 1)
-
-    def _schedule_now(self, op: _Op) -> None:
-        assert op.path is not None and op.record is not None
-        self._schedule(op.spec, op.record, op.path, op.step + 1, at_once=True)

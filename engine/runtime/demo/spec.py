@@ -209,8 +209,8 @@ def load_spec(text: str, file: str) -> tuple[DemoSpec | None, list[Problem], Any
         return spec, problems, node
 
 
-def locate(node: Any, file: str, path: tuple[Any, ...] | list[Any], code: str, **params: Any) -> Problem:
-    line, column = _line_of(node, tuple(path))
+def locate(tree: Any, file: str, path: tuple[Any, ...] | list[Any], code: str, /, **params: Any) -> Problem:
+    line, column = _line_of(tree, tuple(path))
     return Problem(code, params, file=file, path=".".join(map(str, path)) or None, line=line, column=column)
 
 

@@ -69,7 +69,7 @@ class PathWalker:
         paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
         if paths:
             path = self.rng(index).choices(paths, weights=[p.weight for p in paths])[0]
-            self._schedule(index, record_id, path, 0, peek=peek)
+            self._schedule(index, record_id, path, 0, peek=peek, data=None if peek else draw.data)
 
     def _adopt(self, world: SiteWorld) -> None:
         """Records that rules wrote since the last look (a schedule's inspections), on forms
@@ -90,12 +90,11 @@ class PathWalker:
                     self._follow(index, record_id, self._draw(world, index, dict(data or {}), None), peek=True)
 
     def _schedule(self, index: int, record_id: int, path: Path, step: int, *, at_once: bool = False,
-                  peek: bool = True) -> None:
+                  peek: bool = True, data: dict[str, Any] | None = None) -> None:
         """Queue a path's step `after` its delay (none `at_once`: the step before was skipped),
         counted from its `not_before` moment if that is later (the work starts at the planned
-        start). With
-        `peek`, steps whose nodes are not open now are skipped at once, without waiting their
-        delay: the flow went another way (a level-2 permit has no second approval)."""
+        start). With `peek`, steps whose nodes are not open now are skipped at once, without
+        waiting their delay: the flow went another way (a level-2 permit has no second approval)."""
         if peek:
             with self.site.session(readonly=True) as session:
                 while step < len(path.steps) and path.steps[step].node and not self._open_tasks(
@@ -106,7 +105,7 @@ class PathWalker:
         at = self.clock.now()
         not_before = path.steps[step].not_before
         if not_before is not None:
-            at = max(at, self._not_before(index, record_id, not_before) or at)
+            at = max(at, self._not_before(index, record_id, not_before, data) or at)
         if not at_once:
             ranges = parse_after(path.steps[step].after)
             rng = self.rng(index)
@@ -115,12 +114,20 @@ class PathWalker:
         if at <= self.until:
             self._push(_Op(at.replace(microsecond=0), 0, "step", index, record=record_id, path=path, step=step))
 
-    def _not_before(self, index: int, record_id: int, text: str) -> datetime | None:
-        assert self._world is not None
-        with self.site.session(readonly=True) as session:
-            self._world.bind(session)
-            data = session.execute(select(Record.data).where(Record.id == record_id)).scalar()
-            found = self._draw(self._world, index, dict(data or {}), None).evaluate(text)
+    def _not_before(self, index: int, record_id: int, text: str, data: dict[str, Any] | None) -> datetime | None:
+        """`text` over the record as stored — or over `data`, the values of a record whose
+        session has not committed yet (the first step, planned as it is created)."""
+        world = self._world
+        assert world is not None
+        outer = world.session
+        try:
+            with self.site.session(readonly=True) as session:
+                world.bind(session)
+                if data is None:
+                    data = session.execute(select(Record.data).where(Record.id == record_id)).scalar() or {}
+                found = self._draw(world, index, dict(data), None).evaluate(text)
+        finally:
+            world.bind(outer)
         if isinstance(found, str):
             found = datetime.fromisoformat(found)
         return found if isinstance(found, datetime) else None

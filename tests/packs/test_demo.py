@@ -97,7 +97,7 @@ def test_serve_demo_installs_every_bundled_pack_once(site: Site, settings: Setti
     result = cli.invoke(app, ["serve", "--demo", "--demo-records", "2"])
     assert result.exit_code == 0, result.output
     assert served == ["engine.api.app:create_app"]
-    assert "demo data: area 11, hazard " in result.output and "password: " in result.output
+    assert "demo data: area 11, certificate 19, hazard " in result.output and "password: " in result.output
     shown = next(line for line in result.output.splitlines() if "sample people" in line)
     password = shown.split("password: ")[1].strip()
     assert password_works(site, "li.haiyan", password)
@@ -107,7 +107,7 @@ def test_serve_demo_installs_every_bundled_pack_once(site: Site, settings: Setti
     hazards = len(_hazards(site))
     assert hazards >= 1
     again = demo_site(settings, 2, password="another-password")  # a restart with --demo
-    assert again.created == Counter() and again.skipped == 11 and again.passwords_set == 0
+    assert again.created == Counter() and again.skipped == 11 + 19 and again.passwords_set == 0  # areas, certificates
     assert len(_hazards(site)) == hazards
     assert password_works(site, "li.haiyan", password)
 

@@ -67,8 +67,8 @@ def _check_spec(file: str, spec: DemoSpec, node: Any, bodies: dict[tuple[str, st
             if key not in keys:
                 problems.append(locate(node, file, [*where, key], "demo.unknown_field", form=spec.form, field=key))
                 continue
-            for sub, message in check_value(value, schema):
-                path = [*where, key, sub] if sub else [*where, key]
+            for sub, message in check_value(value, schema, key):
+                path = [*where, key, *sub.split(".")] if sub else [*where, key]
                 problems.append(locate(node, file, path, "demo.bad_value", detail=message))
 
     fields(["fields"], spec.fields)
@@ -77,12 +77,16 @@ def _check_spec(file: str, spec: DemoSpec, node: Any, bodies: dict[tuple[str, st
     if spec.unique is not None and spec.unique not in keys:
         problems.append(locate(node, file, ["unique"], "demo.unknown_field", form=spec.form, field=spec.unique))
     if spec.flow is not None:
-        flow = bodies.get(("flow", spec.flow.key))
-        if flow is None or flow.get("form") != spec.form:
-            problems.append(locate(node, file, ["flow", "key"], "demo.unknown_flow", flow=spec.flow.key,
-                                   form=spec.form))
+        nodes: set[str] = set()
+        for k, key in enumerate(spec.flow.key):
+            flow = bodies.get(("flow", key))
+            if flow is None or flow.get("form") != spec.form:
+                where = ["flow", "key", k] if len(spec.flow.key) > 1 else ["flow", "key"]
+                problems.append(locate(node, file, where, "demo.unknown_flow", flow=key, form=spec.form))
+                continue
+            nodes |= {n.get("id") for n in flow.get("nodes", [])}
+        if len(nodes) == 0:
             return problems
-        nodes = {n.get("id") for n in flow.get("nodes", [])}
         for p, path in enumerate(spec.flow.paths):
             if path.when is not None:
                 for _sub, message in check_value({"when": path.when}, schema):
@@ -91,7 +95,11 @@ def _check_spec(file: str, spec: DemoSpec, node: Any, bodies: dict[tuple[str, st
                 for n, name in enumerate(step.node):
                     if name not in nodes:
                         problems.append(locate(node, file, ["flow", "paths", p, "steps", s, "node", n],
-                                               "demo.unknown_node", node=name, flow=spec.flow.key))
+                                               "demo.unknown_node", node=name, flow=", ".join(spec.flow.key)))
+                for option, text in (("when", step.when), ("not_before", step.not_before), ("by", step.by)):
+                    for _sub, message in check_value({"when": text} if text is not None else {}, schema):
+                        problems.append(locate(node, file, ["flow", "paths", p, "steps", s, option], "demo.bad_value",
+                                               detail=message))
                 fields(["flow", "paths", p, "steps", s, "data"], step.data)
     return problems
 

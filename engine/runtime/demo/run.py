@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from engine.errors import NotFound
 from engine.expr.types import Schema
-from engine.flows import Action
 from engine.forms import FormDefinition
 from engine.forms.catalog import FormCatalog
 from engine.forms.records import RecordService
-from engine.runtime.demo.spec import DemoSpec, Path, parse_after, parse_duration
-from engine.runtime.demo.values import Draw, generate, weighted
+from engine.runtime.demo.paths import DEMO, PathWalker, _Op
+from engine.runtime.demo.spec import DemoSpec, parse_duration
+from engine.runtime.demo.values import Draw, generate, kind_of, weighted
 from engine.runtime.demo.world import SiteWorld
 from engine.runtime.flows import flow_engine
 from engine.runtime.reports import rebuild_rollups_now
@@ -36,9 +36,8 @@ from engine.runtime.rules import SCHEDULE_KIND
 from engine.runtime.site import Site
 from engine.services import ManualClock
 from engine.store.audit import Actor
-from engine.store.models import Record, StoredInstance, StoredTask, Timer
+from engine.store.models import Record, StoredInstance, Timer
 
-DEMO = Actor.system("demo")
 Progress = Callable[[int, int, str], None]
 
 
@@ -52,19 +51,7 @@ class DemoReport:
     sample_user: str = ""  # one of them, to name in the message
 
 
-@dataclass(order=True)
-class _Op:
-    at: datetime
-    seq: int
-    kind: str = field(compare=False)  # "create" | "step"
-    spec: int = field(compare=False)
-    row: dict[str, Any] | None = field(compare=False, default=None)
-    record: int | None = field(compare=False, default=None)
-    path: Path | None = field(compare=False, default=None)
-    step: int = field(compare=False, default=0)
-
-
-class DemoRun:
+class DemoRun(PathWalker):
     def __init__(self, site: Site, clock: ManualClock, specs: list[DemoSpec], n: int, *, seed: int = 1,
                  until: datetime | None = None, days: int | None = None, fresh_only: bool = False,
                  schedule_step: timedelta = timedelta(hours=6)) -> None:
@@ -82,6 +69,9 @@ class DemoRun:
         self._rngs: dict[int, random.Random] = {}
         self._forms: dict[str, FormDefinition | None] = {}
         self._schemas: dict[str, Schema] = {}
+        self._world: SiteWorld | None = None  # set by run()
+        self._adopted: dict[str, int] = {}  # adopted forms: the last record id looked at
+        self._written: set[int] = set()  # records the demo wrote itself
 
     def rng(self, index: int) -> random.Random:
         """One random source per spec, seeded from --seed and the form: reproducible runs."""
@@ -106,6 +96,12 @@ class DemoRun:
             count = 0 if self.fresh_only and world.records(spec.form) else spec.count(self.n)
             for at in self.created_times(spec, self.rng(index), count):
                 self._push(_Op(at, 0, "create", index))
+        adopting = [self.span(s) for s in self.specs if s.adopt and not (self.fresh_only and world.records(s.form))]
+        if adopting:  # rules that write records (schedules) run on time, even where nothing else happens
+            at = self.until - max(adopting)
+            while at < self.until:
+                self._push(_Op(at, 0, "tick", -1))
+                at += self.schedule_step
 
     def span(self, spec: DemoSpec) -> timedelta:
         """How far back a spec's records go: its own `created.span`, or --days for all of them."""
@@ -137,8 +133,11 @@ class DemoRun:
     # --- running ------------------------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> DemoReport:
-        world = SiteWorld(self.site)
+        world = self._world = SiteWorld(self.site)
         self.plan(world)
+        with self.site.session(readonly=True) as session:  # only records written from now on are adopted
+            self._adopted = {spec.form: session.execute(select(func.max(Record.id)).where(
+                Record.form == spec.form)).scalar() or 0 for spec in self.specs if spec.adopt}
         done = 0
         while self._queue:
             op = heapq.heappop(self._queue)
@@ -146,9 +145,11 @@ class DemoRun:
             self._pace_schedules(op.at)
             if op.kind == "create":
                 self._create(world, op)
-            else:
+            elif op.kind == "step":
                 self._step(world, op)
             self.site.drain()
+            if self._adopted:
+                self._adopt(world)
             done += 1
             if progress is not None:
                 progress(done, done + len(self._queue), op.at.astimezone(self.tz).strftime("%Y-%m-%d"))
@@ -188,14 +189,15 @@ class DemoRun:
             self._schemas[spec.form] = definition.expr_schema(
                 resolve_form=lambda key: self.definition(world.session, key))
         return Draw(self.rng(index), self.clock.now(), self.tz, spec.form, self._schemas[spec.form], world, owner,
-                    data)
+                    data, resolve=lambda key, value: self._resolve(world, spec.form, key, value))
 
     def _create(self, world: SiteWorld, op: _Op) -> None:
         spec, rng = self.specs[op.spec], self.rng(op.spec)
         with self.site.session() as session:
             world.bind(session)
-            if op.row is not None and spec.unique and self._exists(session, spec.form, spec.unique,
-                                                                    op.row.get(spec.unique)):
+            generated_key = op.row is not None and spec.unique and kind_of(op.row.get(spec.unique)) is not None
+            if op.row is not None and spec.unique and not generated_key and self._exists(
+                    session, spec.form, spec.unique, op.row.get(spec.unique)):
                 self.report.skipped += 1
                 return
             owner = None
@@ -205,30 +207,37 @@ class DemoRun:
                 owner = weighted(rng, {u: w for u, w in candidates}) if candidates else None
             draw = self._draw(world, op.spec, {}, owner)
             for key, value in (op.row or spec.fields).items():
-                given, result = generate(value, draw)
+                given, result = generate(value, draw, key)
                 if given and result is not None:
-                    draw.data[key] = self._resolve(world, spec.form, key, result, draw)
+                    draw.data[key] = self._resolve(world, spec.form, key, result)
+            if generated_key and self._exists(session, spec.form, str(spec.unique), draw.data.get(str(spec.unique))):
+                self.report.skipped += 1  # a fixed row whose key is generated (a number from its holder)
+                return
             service = RecordService(session, self.site.events(session), tz=self.site.settings.tz, clock=self.clock)
             actor = Actor(owner, f"user:{owner}") if owner is not None else DEMO
             view = service.create(spec.form, draw.data, owner_id=owner, department_id=world.department_of(owner),
                                   actor=actor)
             world.added(spec.form, view.id)
+            self._written.add(view.id)
             self.report.created[spec.form] += 1
             if spec.flow is not None and op.row is None:
                 if spec.flow.start:
-                    flow_engine(session, self.site).start(spec.flow.key, view.data, owner or 0, record_id=view.id)
-                paths = [p for p in spec.flow.paths if p.when is None or draw.evaluate(p.when)]
-                if paths:
-                    path = rng.choices(paths, weights=[p.weight for p in paths])[0]
-                    self._schedule(op.spec, view.id, path, 0)
+                    flow_engine(session, self.site).start(spec.flow.key[0], view.data, owner or 0, record_id=view.id)
+                self._follow(op.spec, view.id, draw, peek=False)  # a rule starts the flow yet
 
-    def _resolve(self, world: SiteWorld, form: str, key: str, value: Any, draw: Draw) -> Any:
-        """Fixed rows name people by username and departments by path: make them ids."""
+    def _resolve(self, world: SiteWorld, form: str, key: str, value: Any) -> Any:
+        """Specs name people by username and departments by path: make them ids. `key` may be
+        `subtable.field` (a row's field)."""
         definition = self.definition(world.session, form)
-        item = definition.field(key) if definition is not None else None
+        head, _, tail = key.partition(".")
+        item = definition.field(head) if definition is not None else None
+        if tail:
+            item = next((f for f in getattr(item, "value_fields", list)() if f.key == tail), None)
         kind = getattr(item, "type", None)
         if isinstance(value, str) and kind == "user":
             return world.user(value)
+        if isinstance(value, list) and kind == "users":
+            return [world.user(v) if isinstance(v, str) else v for v in value]
         if isinstance(value, str) and kind == "department":
             return world.department(value)
         return value
@@ -240,53 +249,3 @@ class DemoRun:
         column = column_for(definition.sql_kinds() if definition is not None else {})(key)
         query = select(Record.id).where(Record.form == form, Record.deleted_at.is_(None), column == value)
         return session.execute(query.limit(1)).first() is not None
-
-    def _schedule(self, index: int, record_id: int, path: Path, step: int) -> None:
-        if step >= len(path.steps):
-            return
-        ranges = parse_after(path.steps[step].after)
-        rng = self.rng(index)
-        _weight, low, high = rng.choices(ranges, weights=[r[0] for r in ranges])[0]
-        at = self.clock.now() + low + (high - low) * rng.random()
-        if at <= self.until:
-            self._push(_Op(at.replace(microsecond=0), 0, "step", index, record=record_id, path=path, step=step))
-
-    def _open_tasks(self, session: Any, record_id: int, nodes: list[str]) -> list[StoredTask]:
-        return list(session.execute(
-            select(StoredTask).where(StoredTask.record_id == record_id, StoredTask.status == "open",
-                                     StoredTask.node.in_(nodes)).order_by(StoredTask.id)
-            .execution_options(populate_existing=True)).scalars())
-
-    def _step(self, world: SiteWorld, op: _Op) -> None:
-        assert op.path is not None and op.record is not None
-        step = op.path.steps[op.step]
-        with self.site.session() as session:
-            world.bind(session)
-            tasks = self._open_tasks(session, op.record, step.node)
-            if not tasks:  # the flow went another way: try the next step at once
-                self._schedule_now(op)
-                return
-            row = session.get(Record, op.record)
-            draw = self._draw(world, op.spec, dict(row.data) if row is not None else {}, tasks[0].assignee_id)
-            data: dict[str, Any] = {}
-            for key, value in step.data.items():
-                given, result = generate(value, draw)
-                if given:
-                    data[key] = draw.data[key] = self._resolve(world, self.specs[op.spec].form, key, result, draw)
-            node = tasks[0].node
-            for _ in range(20):  # every signer of a countersign, one after another
-                task = next(iter(self._open_tasks(session, op.record, [node])), None)
-                if task is None:
-                    break
-                action = step.action or ("approve" if task.kind == "approve" else "submit")
-                instance = flow_engine(session, self.site).act(task.id, Action(action, task.assignee_id,
-                                                                               data=data or None))
-                self.report.steps += 1
-                if task.kind != "approve" or action != "approve" or instance.status != "running":
-                    break
-        self._schedule(op.spec, op.record, op.path, op.step + 1)
-
-    def _schedule_now(self, op: _Op) -> None:
-        assert op.path is not None
-        if op.step + 1 < len(op.path.steps):
-            self._push(_Op(self.clock.now(), 0, "step", op.spec, record=op.record, path=op.path, step=op.step + 1))

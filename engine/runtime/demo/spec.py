@@ -8,6 +8,7 @@
     by: {role: [employee, team_leader], weights: [8, 2]}   # who writes each record
     fields: {area: {record: area}, category: {choice: {electrical: 3, fire: 1}}, ...}
     flow: {key: hazard_flow, paths: [{weight: 7, when: "...", steps: [{node: assess, after: 2h..30h, data: {...}}]}]}
+    adopt: true                   # records rules write (a schedule's inspections) follow the paths too
 
 Everything is checked before anything is written, every problem located at file:line:column.
 """
@@ -19,7 +20,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine import i18n
 from engine.errors import Problem
@@ -35,16 +36,23 @@ def parse_duration(text: str) -> timedelta:
     return to_timedelta(text.strip())
 
 
-def parse_after(value: str | dict[str, float]) -> list[tuple[float, timedelta, timedelta]]:
-    """`"2h..30h"`, `"1d"` or `{"1d..3d": 7, "5d..20d": 3}` → weighted (low, high) ranges."""
+def _signed(text: str, signed: bool) -> timedelta:
+    if signed and text.startswith("-"):
+        return -parse_duration(text[1:])
+    return parse_duration(text)
+
+
+def parse_after(value: str | dict[str, float], *, signed: bool = False) -> list[tuple[float, timedelta, timedelta]]:
+    """`"2h..30h"`, `"1d"` or `{"1d..3d": 7, "5d..20d": 3}` → weighted (low, high) ranges.
+    `signed` allows offsets into the past (`"-20min..-5min"`), as `moment` takes them."""
     items = value.items() if isinstance(value, dict) else [(value, 1.0)]
     out = []
     for text, weight in items:
         match = DURATION_RANGE.match(str(text))
         if match is None:
             raise ValueError(f"expected a duration or a range like 2h..30h, got {text!r}")
-        low = parse_duration(match.group(1))
-        high = parse_duration(match.group(2)) if match.group(2) else low
+        low = _signed(match.group(1), signed)
+        high = _signed(match.group(2), signed) if match.group(2) else low
         if high < low or float(weight) <= 0:
             raise ValueError(f"{text!r}: the range must run upwards and its weight be positive")
         out.append((float(weight), low, high))
@@ -89,13 +97,18 @@ class Writer(BaseModel):
 
 
 class Step(BaseModel):
-    """Act on the record's open task at `node` (or the first of several that is open)."""
+    """Act on the record's open task at `node` (or the first of several that is open) — or,
+    with `action: update`, change the record itself as the person `by` names (a one-tap
+    button outside the flow: an inspection's failed item raised as a hazard)."""
 
     model_config = ConfigDict(extra="forbid")
-    node: list[str] = Field(min_length=1)
-    action: Literal["submit", "approve", "reject"] | None = Field(
+    node: list[str] = Field(default_factory=list)
+    action: Literal["submit", "approve", "reject", "update"] | None = Field(
         default=None, description="Default: submit on fill tasks, approve on approvals")
+    by: str | None = Field(default=None, description="update: an expression naming who (default: the owner)")
     after: str | dict[str, float] = Field(default="1h", description="Time since the step before")
+    when: str | None = Field(default=None, description="Only if this holds for the record as it is then")
+    not_before: str | None = Field(default=None, description="An expression: the step waits for this moment")
     data: dict[str, Any] = Field(default_factory=dict, description="Field generators for what is filled in")
 
     @field_validator("node", mode="before")
@@ -108,6 +121,14 @@ class Step(BaseModel):
     def _after(cls, value: Any) -> Any:
         parse_after(value)
         return value
+
+    @model_validator(mode="after")
+    def _node_or_update(self) -> Step:
+        if (self.action == "update") == bool(self.node):
+            raise ValueError("a step names a node, or is action: update (without one)")
+        if self.by is not None and self.action != "update":
+            raise ValueError("by: is for action: update")
+        return self
 
 
 class Path(BaseModel):
@@ -122,9 +143,28 @@ class FlowPlan(BaseModel):
     """How the records' flow instances move along: a weighted choice of paths."""
 
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(pattern=KEY)
+    key: list[str] = Field(min_length=1, description="The flow, or several (a rule starts the one that fits)")
     start: bool = Field(default=False, description="Start the flow here (false: a rule starts it on create)")
     paths: list[Path] = Field(min_length=1)
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("key")
+    @classmethod
+    def _keys(cls, value: list[str]) -> list[str]:
+        bad = [k for k in value if not re.match(KEY, k)]
+        if bad:
+            raise ValueError(f"not a flow key: {bad[0]!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _start_one(self) -> FlowPlan:
+        if self.start and len(self.key) > 1:
+            raise ValueError("start: true starts one flow; name one key")
+        return self
 
 
 class DemoSpec(BaseModel):
@@ -140,6 +180,8 @@ class DemoSpec(BaseModel):
     by: Writer | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     flow: FlowPlan | None = None
+    adopt: bool = Field(default=False, description="Records of the form that rules write (a schedule's "
+                                                   "inspections) follow the flow paths too")
 
     def count(self, n: int) -> int:
         wanted = max(self.min, round(self.records * n))
@@ -167,8 +209,8 @@ def load_spec(text: str, file: str) -> tuple[DemoSpec | None, list[Problem], Any
         return spec, problems, node
 
 
-def locate(node: Any, file: str, path: tuple[Any, ...] | list[Any], code: str, **params: Any) -> Problem:
-    line, column = _line_of(node, tuple(path))
+def locate(tree: Any, file: str, path: tuple[Any, ...] | list[Any], code: str, /, **params: Any) -> Problem:
+    line, column = _line_of(tree, tuple(path))
     return Problem(code, params, file=file, path=".".join(map(str, path)) or None, line=line, column=column)
 
 

@@ -2,7 +2,8 @@
 `file:line:column: message`.
 
 A folder with a `pack.yaml` is checked as a pack (manifest, every definition, references to the
-packs it depends on, taken from the bundled library). Other files are checked together, so a
+packs it depends on, taken from the bundled library), and so is every pack inside a folder given
+(`safeflow check templates_library`). Other files are checked together, so a
 flow can name a form given alongside it; the kind comes from a pack-style folder name or the
 content (a form has "fields", a flow "nodes", a dashboard "widgets"; rules are `.rules`).
 Checkers come from the one definition-kind registry (engine.runtime.definitions).
@@ -55,7 +56,11 @@ def _collect(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
         if path.is_dir() and (path / "pack.yaml").is_file():
             packs.append(path)
         elif path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            # A library of packs (templates_library/): each pack inside is checked as a pack.
+            roots = sorted(m.parent for m in path.rglob("pack.yaml") if m.is_file())
+            packs += roots
+            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                            and not any(p.is_relative_to(root) for root in roots))
         else:
             files.append(path)
     return packs, files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,22 @@ def test_check_warns_about_files_it_cannot_recognise(tmp_path: Path) -> None:
     _write(tmp_path / "notes.json", {"anything": 1})
     result = CliRunner().invoke(app, ["check", str(tmp_path / "notes.json")])
     assert result.exit_code == 0 and "warning" in result.output
+
+
+def test_check_of_a_pack_library_checks_each_pack_as_a_pack(tmp_path: Path) -> None:
+    """`safeflow check templates_library`: a pack's dictionaries are its seed data, not unknown
+    definitions; a loose file beside the packs is still checked on its own."""
+    library = Path(__file__).resolve().parents[2] / "templates_library"
+    shutil.copytree(library / "base", tmp_path / "base")
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s), 0 warning(s)" in result.output
+    _write(tmp_path / "notes.json", {"anything": 1})
+    dictionary = sorted((tmp_path / "base" / "seed" / "dictionaries").glob("*.json"))[0]
+    dictionary.write_text("{", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert dictionary.name in result.output and "notes.json" in result.output
 
 
 def test_form_from_excel_writes_a_definition_that_checks(tmp_path: Path) -> None:

@@ -104,6 +104,16 @@ def read_events(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return events
 
 
+class EventRefused(InvalidInput):
+    """An event line was refused (the record it writes is invalid, an unknown alias …): the rules
+    were fine, so the problems belong to that line, not to the rules."""
+
+    def __init__(self, line: int, cause: InvalidInput) -> None:
+        super().__init__("rules.event_refused", problems=[p.located(line=line) for p in cause.problems],
+                         line=line)
+        self.line = line
+
+
 def dry_run(rules_text: str, events: Iterable[tuple[int, Mapping[str, Any]]], definitions: Definitions, *,
             rules_file: str = "rules", start: datetime | None = None) -> Iterator[dict[str, Any]]:
     """Yield `{"rule", "event", "action", "to", "detail"}` for every action, in order. A first
@@ -144,8 +154,11 @@ def _run(site: Site, clock: ManualClock, rules_text: str, events: Iterable[tuple
     site.drain()
     aliases: dict[str, int] = {}
     seen = 0
-    for index, (_line, event) in enumerate(events, start=1):
-        _apply(site, clock, event, aliases)
+    for index, (line, event) in enumerate(events, start=1):
+        try:
+            _apply(site, clock, event, aliases)
+        except InvalidInput as exc:
+            raise EventRefused(line, exc) from exc
         site.drain()
         with site.session(readonly=True) as session:
             rows = session.execute(select(RuleFiring).where(RuleFiring.id > seen, RuleFiring.outcome.in_(
@@ -198,8 +211,11 @@ def _apply(site: Site, clock: ManualClock, event: Mapping[str, Any], aliases: di
                 aliases[str(event["as"])] = view.id
         else:
             target = event["update"]
-            record_id = aliases[target] if isinstance(target, str) and target in aliases else int(target)
-            row = session.get(Record, record_id)
+            if isinstance(target, str) and target in aliases:
+                record_id: int | None = aliases[target]
+            else:
+                record_id = int(target) if isinstance(target, int) or str(target).isdigit() else None
+            row = session.get(Record, record_id) if record_id is not None else None
             if row is None:
                 raise InvalidInput(problems=[Problem("rules.bad_alias", {"alias": str(target)})])
             service.update(row.form, record_id, data, actor=ACTOR)
@@ -224,4 +240,6 @@ i18n.register_messages({
     "rules.bad_event": {"zh-CN": "事件行须为 JSON 对象，含 create、update、reading 或 advance 之一",
                         "en": "An event line must be a JSON object with one of create, update, reading, advance"},
     "rules.bad_alias": {"zh-CN": "未知的记录别名 “{alias}”", "en": "Unknown record alias '{alias}'"},
+    "rules.event_refused": {"zh-CN": "第 {line} 行的事件被拒绝（{count} 处问题）",
+                            "en": "The event on line {line} was refused ({count} problem(s))"},
 })

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine import i18n
 from engine.errors import InvalidInput, Problem
-from engine.runtime.dryrun import Definitions, dry_run
+from engine.runtime.dryrun import Definitions, EventRefused, dry_run
 
 
 def _matches(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -53,7 +53,11 @@ def check_pack_rule_tests(source: Any) -> list[Problem]:
         try:
             for action in dry_run(rules_text, events, definitions, rules_file="pack.rules"):
                 actual.setdefault(action["event"], []).append(action)
-        except InvalidInput:  # the rules themselves are broken: reported by their own check
+        except EventRefused as exc:  # this test's own event line writes something invalid
+            problems.append(Problem("rules.test.event_refused", file=shown, line=exc.line))
+            problems += [p.located(file=shown) for p in exc.problems]
+            continue
+        except InvalidInput:  # the pack's definitions or rules are broken: reported by their own check
             problems.append(Problem("rules.test.not_run", file=shown, severity="warning"))
             continue
         for index in range(1, len(events) + 1):
@@ -70,7 +74,10 @@ def check_pack_rule_tests(source: Any) -> list[Problem]:
 
 
 i18n.register_messages({
-    "rules.test.not_run": {"zh-CN": "规则有错误，未运行本测试", "en": "Not run: the pack's rules have errors"},
+    "rules.test.not_run": {"zh-CN": "模板包的定义或规则有错误，未运行本测试",
+                           "en": "Not run: the pack's definitions or rules have errors"},
+    "rules.test.event_refused": {"zh-CN": "该事件被拒绝，本测试未能运行完（原因见下）",
+                                 "en": "This event was refused, so the test could not run on (reasons below)"},
     "rules.test.missing": {"zh-CN": "期望的动作没有发生：{expected}",
                            "en": "Expected action did not happen: {expected}"},
     "rules.test.unexpected": {"zh-CN": "该事件引发了未列出的动作：{action}",

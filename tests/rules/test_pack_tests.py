@@ -47,6 +47,21 @@ def test_missing_and_unexpected_actions_are_located_in_the_test_file(tmp_path: P
         ("rules.test.unexpected", "p/rules/tests/cluster.jsonl", 4)]
 
 
+def test_an_event_that_writes_an_invalid_record_is_reported_at_its_line(tmp_path: Path) -> None:
+    """Not "the rules have errors": the rules are fine, the test's own event line is refused."""
+    bad = {"create": "hazard", "data": {"title": "x", "area": 1, "risk_level": "no-such-level"}}
+    pack = _pack(tmp_path / "p", [AREA, HAZARD, bad])
+    problems = check_pack_rule_tests(load_pack(pack))
+    assert problems[0].code == "rules.test.event_refused"
+    assert (problems[0].file, problems[0].line) == ("p/rules/tests/cluster.jsonl", 3)
+    assert len(problems) > 1 and all((p.file, p.line) == ("p/rules/tests/cluster.jsonl", 3) for p in problems)
+    assert any(p.path and "risk_level" in p.path for p in problems[1:]), [p.to_dict("en") for p in problems]
+    assert "rules.test.not_run" not in {p.code for p in problems}
+    pack = _pack(tmp_path / "q", [AREA, {"update": "nobody", "data": {}}])
+    problems = check_pack_rule_tests(load_pack(pack))
+    assert [(p.code, p.line) for p in problems] == [("rules.test.event_refused", 2), ("rules.bad_alias", 2)]
+
+
 def test_safeflow_check_checks_rule_files_and_runs_the_packs_rule_tests(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -60,4 +75,4 @@ def test_safeflow_check_checks_rule_files_and_runs_the_packs_rule_tests(tmp_path
                                                encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(pack)], env={"SAFEFLOW_LOCALE": "en"})
     assert "typo.rules:1:22: Syntax error: found 'craeted'; did you mean 'created'?" in result.output
-    assert "cluster.jsonl: warning: Not run: the pack's rules have errors" in result.output
+    assert "cluster.jsonl: warning: Not run: the pack's definitions or rules have errors" in result.output

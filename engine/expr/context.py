@@ -7,7 +7,7 @@ A form formula gets no DataSource, so it can never reach the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,11 +39,14 @@ class EvalContext:
     variables: Mapping[str, Any] = field(default_factory=dict)
     data_source: DataSource | None = None
     lookup: LookupSource | None = None
+    # Where the calendar comes from when it is first needed (the site's holidays are a database
+    # read, and most record writes evaluate no workday function): used when `calendar` is None.
+    calendar_loader: Callable[[], BusinessCalendar] | None = None
 
     def __post_init__(self) -> None:
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("EvalContext.now must be timezone-aware")
-        if self.calendar is None:
+        if self.calendar is None and self.calendar_loader is None:
             object.__setattr__(self, "calendar", BusinessCalendar(tz=self.tz))
 
     def at(self, now: datetime) -> EvalContext:
@@ -66,7 +69,11 @@ class EvalContext:
         return self.current_time().date()
 
     def business_calendar(self) -> BusinessCalendar:
-        return self.calendar or BusinessCalendar(tz=self.tz)
+        calendar = self.calendar
+        if calendar is None:
+            calendar = self.calendar_loader() if self.calendar_loader is not None else BusinessCalendar(tz=self.tz)
+            object.__setattr__(self, "calendar", calendar)
+        return calendar
 
     def with_variables(self, **variables: Any) -> EvalContext:
         # A shallow copy with one field changed; `dataclasses.replace` re-runs __init__, which a

@@ -89,21 +89,33 @@ class DictionaryLookup:
     def __init__(self, session: Session, locale: str | None = None) -> None:
         self.session = session
         self.locale = locale
+        # One look-up per dictionary for this object's life (one record write, one rule run):
+        # a form with ten LOOKUPs asks the database once.
+        self._seen: dict[str, dict[str, dict[str, Any]] | None] = {}
 
     def _table(self, source: str) -> dict[str, dict[str, Any]] | None:
+        if source in self._seen:
+            return self._seen[source]
+        table = self._published(source)
+        self._seen[source] = table
+        return table
+
+    def _published(self, source: str) -> dict[str, dict[str, Any]] | None:
+        # The checksum first: the body (every entry, as JSON) is read and parsed only when this
+        # version is not compiled yet.
+        published = (Definition.kind == KIND, Definition.key == source, Definition.status == "published")
         row = self.session.execute(
-            select(Definition.checksum, Definition.body).where(
-                Definition.kind == KIND, Definition.key == source, Definition.status == "published")
-            .order_by(Definition.version.desc()).limit(1)
+            select(Definition.id, Definition.checksum).where(*published).order_by(Definition.version.desc()).limit(1)
         ).first()
         if row is None:
             return None
-        cache_key = (source, row.checksum)
+        cache_key = (source, row.checksum, self.locale)
         with _LOCK:
             found = _COMPILED.get(cache_key)
         if found is not None:
             return found
-        definition = DictionaryDefinition.model_validate(row.body)
+        body = self.session.execute(select(Definition.body).where(Definition.id == row.id)).scalar_one()
+        definition = DictionaryDefinition.model_validate(body)
         table = {
             e.key: {"key": e.key, "label": i18n.localized(e.label, self.locale), **e.values} for e in definition.entries
         }

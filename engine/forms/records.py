@@ -33,7 +33,7 @@ from engine.forms.fieldtypes.subtable import SubtableField
 from engine.forms.files import file_rows, kind_of
 from engine.forms.listing import ListQuery, query_page, relation_problems
 from engine.forms.permissions import FieldPermissions
-from engine.forms.site_calendar import site_calendar
+from engine.forms.site_calendar import calendar_loader
 from engine.forms.validation import Prepared, prepare
 from engine.services import Clock, SystemClock
 from engine.store import audit
@@ -110,7 +110,7 @@ class RecordService:
 
     def eval_context(self) -> EvalContext:
         return EvalContext(now=self.clock.now(), tz=self.tz, lookup=DictionaryLookup(self.session),
-                           calendar=site_calendar(self.session, self.tz))
+                           calendar_loader=calendar_loader(self.session, self.tz))
 
     def _row(self, form: str, record_id: int, caller: Caller, *, deleted: bool | None = False,
              lock: bool = False) -> Record:

@@ -7,6 +7,7 @@ Monday to Friday."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,19 @@ def site_calendar(session: Session, tz: ZoneInfo) -> BusinessCalendar:
         if day is not None and entry.get("kind") in days:
             days[entry["kind"]].append(day)
     return BusinessCalendar(tz=tz, holidays=frozenset(days["holiday"]), extra_workdays=frozenset(days["workday"]))
+
+
+def calendar_loader(session: Session, tz: ZoneInfo) -> Callable[[], BusinessCalendar]:
+    """`site_calendar`, read on the first call and kept: an expression context given this reads
+    the dictionary only when a workday function is evaluated (most record writes evaluate none)."""
+    loaded: list[BusinessCalendar] = []
+
+    def load() -> BusinessCalendar:
+        if not loaded:
+            loaded.append(site_calendar(session, tz))
+        return loaded[0]
+
+    return load
 
 
 def check_calendar_entries(body: Any, file: str | None = None) -> list[Problem]:

@@ -26,7 +26,7 @@ from engine.forms.catalog import FormCatalog
 from engine.forms.dictionary import DictionaryLookup
 from engine.forms.files import file_rows
 from engine.forms.records import RecordService
-from engine.forms.site_calendar import site_calendar
+from engine.forms.site_calendar import calendar_loader
 from engine.rules import model as m
 from engine.rules.compile import CompiledRule, Environment, compile_rules
 from engine.rules.engine import Firing, RuleBook, RuleRunner
@@ -262,7 +262,7 @@ def runner(session: Session, site: Site) -> RuleRunner:
         return columns[form]
 
     ctx = EvalContext(now=site.clock.now(), tz=site.settings.tz, data_source=SqlWindows(session, column_for_form),
-                      lookup=DictionaryLookup(session), calendar=site_calendar(session, site.settings.tz))
+                      lookup=DictionaryLookup(session), calendar_loader=calendar_loader(session, site.settings.tz))
     return RuleRunner(SiteEffects(session, site), ctx, SqlDedupe(session))
 
 

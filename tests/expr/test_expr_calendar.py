@@ -82,3 +82,22 @@ def test_a_calendar_without_working_days_fails_clearly_instead_of_looping() -> N
         idle.add_workdays(date(2026, 1, 1), 1)
     with pytest.raises(ExprError):
         idle.add_business_duration(datetime(2026, 1, 1, tzinfo=SHANGHAI), timedelta(hours=1))
+
+
+def test_a_context_reads_its_calendar_only_when_a_workday_function_runs() -> None:
+    """The site's calendar is a database read: a context given a loader asks it once, and only
+    for an expression that counts workdays."""
+    from engine.expr import EvalContext, evaluate
+
+    calls: list[int] = []
+
+    def load() -> BusinessCalendar:
+        calls.append(1)
+        return NATIONAL_DAY
+
+    ctx = EvalContext(now=datetime(2025, 9, 26, 9, tzinfo=UTC), tz=SHANGHAI, calendar_loader=load)
+    assert evaluate("1 + 2", {}, ctx) == 3
+    assert calls == []
+    assert evaluate('WORKDAY(DATE(2025, 9, 30), 1)', {}, ctx) == date(2025, 10, 9)
+    assert evaluate('ISHOLIDAY(DATE(2025, 10, 3))', {}, ctx) is True
+    assert calls == [1]

@@ -88,13 +88,13 @@ def test_check_of_a_pack_library_checks_each_pack_as_a_pack(tmp_path: Path) -> N
     definitions; a loose file beside the packs is still checked on its own."""
     library = Path(__file__).resolve().parents[2] / "templates_library"
     shutil.copytree(library / "base", tmp_path / "base")
-    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    result = CliRunner().invoke(app, ["check", str(tmp_path)], env={"SAFEFLOW_LOCALE": "en"})
     assert result.exit_code == 0, result.output
     assert "0 error(s), 0 warning(s)" in result.output
     _write(tmp_path / "notes.json", {"anything": 1})
     dictionary = sorted((tmp_path / "base" / "seed" / "dictionaries").glob("*.json"))[0]
     dictionary.write_text("{", encoding="utf-8")
-    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    result = CliRunner().invoke(app, ["check", str(tmp_path)], env={"SAFEFLOW_LOCALE": "en"})
     assert result.exit_code == 1
     assert dictionary.name in result.output and "notes.json" in result.output
 

@@ -59,10 +59,11 @@ def reads_context(compiled: Any) -> bool:
     return any(ins.argval == name for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD"))
 
 
-def eval_context(now: datetime, calendar: Any = None, timezone: Any = None, lookup: Any = None) -> Any:
+def eval_context(now: datetime, calendar: Any = None, timezone: Any = None, lookup: Any = None, *,
+                 calendar_loader: Any = None) -> Any:
     from engine.expr.context import EvalContext
 
-    kwargs: dict[str, Any] = {"now": now, "lookup": lookup}
+    kwargs: dict[str, Any] = {"now": now, "lookup": lookup, "calendar_loader": calendar_loader}
     if calendar is not None:
         kwargs["calendar"] = calendar
         kwargs["tz"] = calendar.tz

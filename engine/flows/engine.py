@@ -66,7 +66,9 @@ class FlowEngine:
         self.records = records
         # Dictionaries for LOOKUP(...) in conditions and assignee expressions (the server's).
         self.lookup = lookup
-        self.calendar = calendar
+        # A BusinessCalendar, None (Mon–Fri), or a loader called when a deadline or a workday
+        # function first needs it (the server's holidays are a database read most steps skip).
+        self._calendar = calendar
         self.timezone = timezone
         # The expression Schema of a flow's form (from the form engine); None = no checking.
         self.schema_for = schema_for
@@ -116,16 +118,30 @@ class FlowEngine:
             compiled = self._expressions[key] = compile_expression(text, flow.schema)
         return compiled
 
+    @property
+    def calendar(self) -> Any:
+        if callable(self._calendar):
+            self._calendar = self._calendar()
+        return self._calendar
+
+    @calendar.setter
+    def calendar(self, value: Any) -> None:
+        self._calendar = value
+
     def eval_context(self, now: Any) -> Any:
         """The expression context at `now`: built once per engine, then only its clock moves."""
         base = self._context
-        if base is None or base[0] is not self.calendar or base[1] is not self.timezone or base[2] is not self.lookup:
+        raw = self._calendar
+        if base is None or base[0] is not raw or base[1] is not self.timezone or base[2] is not self.lookup:
             from engine.flows.conditions import default_calendar, eval_context
 
-            if self.calendar is None:
-                self.calendar = default_calendar(self.timezone)
-            context = eval_context(now, self.calendar, self.timezone, self.lookup)
-            self._context = (self.calendar, self.timezone, self.lookup, context)
+            if raw is None:
+                raw = self._calendar = default_calendar(self.timezone)
+            if callable(raw):
+                context = eval_context(now, None, self.timezone, self.lookup, calendar_loader=raw)
+            else:
+                context = eval_context(now, raw, self.timezone, self.lookup)
+            self._context = (raw, self.timezone, self.lookup, context)
             return context
         return base[3].at(now)
 

@@ -18,7 +18,7 @@ from engine.flows.state import FlowInstance
 from engine.forms.catalog import FormCatalog
 from engine.forms.dictionary import DictionaryLookup
 from engine.forms.records import RecordService
-from engine.forms.site_calendar import site_calendar
+from engine.forms.site_calendar import calendar_loader
 from engine.runtime.site import Site
 from engine.services import Notification
 from engine.store.audit import Actor
@@ -129,7 +129,7 @@ def flow_engine(session: Session, site: Site, **overrides: Any) -> FlowEngine:
         "automation": _automation(session, site),
         "schema_for": form_schema(session),
         "timezone": site.settings.tz,
-        "calendar": site_calendar(session, site.settings.tz),
+        "calendar": calendar_loader(session, site.settings.tz),
     }
     options.update(overrides)
     return FlowEngine(**options)

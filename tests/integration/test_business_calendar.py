@@ -65,3 +65,20 @@ def test_a_calendar_entry_that_is_not_a_date_is_refused_at_its_path(site: Site, 
         Packs(session, SETUP).install(load_pack(dictionary_pack(tmp_path / "dicts", broken)))
     assert [(p.code, p.path) for p in caught.value.problems] == [
         ("dictionary.calendar_day", "entries.2.key"), ("dictionary.calendar_kind", "entries.3.values.kind")]
+
+
+def test_the_servers_flow_engine_counts_the_sites_holidays(site: Site, tmp_path: Path) -> None:
+    """Flows' deadlines and conditions read the same calendar, loaded when first needed."""
+    from datetime import UTC, date, datetime
+
+    from engine.expr import evaluate
+    from engine.runtime.flows import flow_engine
+
+    with site.session() as session:
+        Packs(session, SETUP).install(load_pack(dictionary_pack(tmp_path / "dicts", CALENDAR)))
+    with site.session() as session:
+        engine = flow_engine(session, site)
+        ctx = engine.eval_context(datetime(2026, 12, 30, 9, tzinfo=UTC))
+        assert evaluate("ISHOLIDAY(DATE(2027, 1, 1))", {}, ctx) is True
+        assert engine.calendar.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+        assert engine.calendar.is_workday(date(2026, 10, 10))  # the worked Saturday

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine import i18n
 from engine.errors import Problem
@@ -83,17 +83,16 @@ class Created(BaseModel):
         return value
 
 
+# One name or a list of them (`role: employee`, `node: [assess, assess_ehs]`).
+Names = Annotated[list[str], BeforeValidator(lambda value: [value] if isinstance(value, str) else value)]
+
+
 class Writer(BaseModel):
     """The people records are written by (their owners): users holding one of the roles."""
 
     model_config = ConfigDict(extra="forbid")
-    role: list[str] = Field(min_length=1)
+    role: Names = Field(min_length=1)
     weights: list[float] | None = None
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
 
 class Step(BaseModel):
@@ -102,7 +101,7 @@ class Step(BaseModel):
     button outside the flow: an inspection's failed item raised as a hazard)."""
 
     model_config = ConfigDict(extra="forbid")
-    node: list[str] = Field(default_factory=list)
+    node: Names = Field(default_factory=list)
     action: Literal["submit", "approve", "reject", "update"] | None = Field(
         default=None, description="Default: submit on fill tasks, approve on approvals")
     by: str | None = Field(default=None, description="update: an expression naming who (default: the owner)")
@@ -110,11 +109,6 @@ class Step(BaseModel):
     when: str | None = Field(default=None, description="Only if this holds for the record as it is then")
     not_before: str | None = Field(default=None, description="An expression: the step waits for this moment")
     data: dict[str, Any] = Field(default_factory=dict, description="Field generators for what is filled in")
-
-    @field_validator("node", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
     @field_validator("after")
     @classmethod
@@ -143,14 +137,9 @@ class FlowPlan(BaseModel):
     """How the records' flow instances move along: a weighted choice of paths."""
 
     model_config = ConfigDict(extra="forbid")
-    key: list[str] = Field(min_length=1, description="The flow, or several (a rule starts the one that fits)")
+    key: Names = Field(min_length=1, description="The flow, or several (a rule starts the one that fits)")
     start: bool = Field(default=False, description="Start the flow here (false: a rule starts it on create)")
     paths: list[Path] = Field(min_length=1)
-
-    @field_validator("key", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
 
     @field_validator("key")
     @classmethod

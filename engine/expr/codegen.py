@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.expr import ast
@@ -305,6 +305,10 @@ class CodeGen:
                 return f"({right} is {'' if node.op == '==' else 'not '}None)"
             if typed and lt in (TEXT, INTEGER, NUMBER, BOOLEAN, DATE, DATETIME, NULL):
                 return f"({left} {node.op} {right})"
+            plain = _plain_text(node.right) if lt == ANY else _plain_text(node.left) if rt == ANY else None
+            if plain is not None:  # an untyped value against a text that is no date: no context
+                other = left if lt == ANY else right
+                return f"({'' if node.op == '==' else 'not '}_rt.eq_text({other}, {plain!r}))"
             helper = "eq" if node.op == "==" else "ne"
             return f"_rt.{helper}({left}, {right}, c)"
         if not typed:
@@ -406,3 +410,20 @@ class CodeGen:
         if self.scope_param is not None and not self.env:
             scope = self.scope_param
         return f"_agg(c, {plan}, d, {scope})"
+
+
+def _plain_text(node: ast.Expr) -> str | None:
+    """A text literal that reads as no date or time (`"l1"`, not `"2026-01-01"`): `==` against it is
+    plain string equality whatever the other side holds, so it needs no site time zone."""
+    if not isinstance(node, ast.Literal) or type(node.value) is not str:
+        return None
+    from engine.expr.errors import ExprError
+    from engine.expr.values import to_date, to_datetime
+
+    for parse in (to_date, lambda text: to_datetime(text, UTC)):
+        try:
+            parse(node.value)
+        except (ExprError, ValueError, OverflowError):
+            continue
+        return None
+    return node.value

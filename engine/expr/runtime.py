@@ -129,6 +129,12 @@ def eq(a: Any, b: Any, c: EvalContext | None = None) -> bool:
     return bool(x == y)
 
 
+def eq_text(a: Any, text: str) -> bool:
+    """`eq(a, text)` for a text that parses as no date or time: only a text can equal it (a date
+    or a number compared with it is not equal, as in `eq`), so no context is needed."""
+    return type(a) is str and a == text
+
+
 def ne(a: Any, b: Any, c: EvalContext | None = None) -> bool:
     return not eq(a, b, c)
 

@@ -136,7 +136,9 @@ def decide(run: Any, task: Task, action: Action) -> None:
     kind = action.kind
     if _PLAIN.get(task.kind) == kind and action.target is None and not action.assignees:
         if action.data:  # the one check of `_check_decision` that applies to a plain decision
-            _check_data(node, action.data)
+            allowed = run.flow.editable[node.id]
+            if allowed is not None and not allowed.issuperset(action.data):
+                _check_data(node, action.data)  # raises, naming the fields refused
     else:
         kind = _check_decision(run, task, action, node)
     if task.draft:

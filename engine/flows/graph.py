@@ -11,6 +11,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine.flows.actions import editable_fields
 from engine.flows.model import Edge, FlowDefinition, NodeSpec
 from engine.flows.nodes.base import NodeType, node_type
 
@@ -50,6 +51,11 @@ class CompiledFlow:
         self.entries: dict[str, tuple[Any, NodeSpec]] = {
             n: (self.handlers[n].plan(self, spec), spec) for n, spec in self.nodes.items()
         }
+        # Per user node, the fields its task holders may set (None: all), for the decision check.
+        self.editable: dict[str, frozenset[str] | None] = {}
+        for n in self.user_nodes:
+            allowed = editable_fields(self.nodes[n])
+            self.editable[n] = None if allowed is None else frozenset(allowed)
         self.on_done: dict[str, Any] = {
             n: self.handlers[n].plan_done(self, spec) for n, spec in self.nodes.items()
         }

@@ -109,3 +109,24 @@ def test_explain_dict_is_explain_to_dict() -> None:
         value, as_dict = compiled.explain_dict(data)
         explained = compiled.explain(data)
         assert value == explained.value and as_dict == explained.to_dict()
+
+
+@pytest.mark.parametrize("text", ['x == "l1"', '"l1" == x', 'x != "l1"', 'x == ""', 'x == "2026-01-01"',
+                                  'x == "2026-01-01 08:00"', 'x != "2026-01-01T08:00:00+08:00"'])
+def test_untyped_equality_with_text_gives_what_the_generic_comparison_gives(text: str) -> None:
+    """`x == "l1"` on an untyped field compiles to a text comparison that needs no context; a text
+    that reads as a date keeps the generic comparison. Both answer alike for every kind of value."""
+    from datetime import date, timedelta
+
+    from engine.expr import runtime
+
+    compiled = compile_expr(text)
+    literal = text.split('"')[1]
+    op = runtime.eq if "==" in text else runtime.ne
+    values = [None, "l1", "L1", "", literal, 1, 1.0, True, False, [literal], {"a": literal}, date(2026, 1, 1),
+              datetime(2026, 1, 1, 8, 0, tzinfo=UTC), datetime(2026, 1, 1, 0, 0), timedelta(hours=1),
+              "2026-01-01", "2026-01-01 08:00"]
+    context = fixed_context()
+    for value in values:
+        assert compiled.evaluate({"x": value}, context) == op(value, literal, context), (text, value)
+    assert ("eq_text" in compiled.source) == (literal == "l1")

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from engine.flows.deadlines import remind_notification
+from engine.flows.messages import state_label
 from engine.flows.model import ChosenAssignee
 from engine.flows.state import DONE, LIVE_TASK, OPEN, RUNNING, WAITING, Task
 
@@ -54,7 +55,7 @@ def _invalid(code: str, **params: Any) -> InvalidInput:
 
 def _check_running(run: Any) -> None:
     if run.instance.status != RUNNING:
-        raise Conflict("flow.instance.not_running", what=run.instance.id, status=run.instance.status)
+        raise Conflict("flow.instance.not_running", what=run.instance.id, state=state_label(run.instance.status))
 
 
 def _check_holder(run: Any, task: Task, action: Action, *, allow_waiting: bool = False) -> None:
@@ -62,7 +63,7 @@ def _check_holder(run: Any, task: Task, action: Action, *, allow_waiting: bool =
     if task.status == WAITING and not allow_waiting:
         raise Conflict("flow.task.waiting", what=task.id)
     if task.status not in LIVE_TASK:
-        raise Conflict("flow.task.not_open", what=task.id, status=task.status)
+        raise Conflict("flow.task.not_open", what=task.id, state=state_label(task.status))
     if action.by != task.assignee:
         raise Forbidden("flow.task.not_assignee", task=task.id, user=action.by)
 

@@ -13,6 +13,7 @@ from typing import Any
 from engine.errors import Conflict, Forbidden
 from engine.flows.actions import TASK_ACTIONS, Action, _check_running, _invalid
 from engine.flows.deadlines import remind_notification
+from engine.flows.messages import state_label
 from engine.flows.state import CANCELLED, DONE, ERROR, OPEN, RUNNING
 
 
@@ -97,7 +98,7 @@ def jump(run: Any, action: Action) -> None:
     if not _is_admin(run, action.by):
         raise Forbidden("flow.admin_only", user=action.by)
     if inst.status not in (RUNNING, ERROR):
-        raise Conflict("flow.instance.not_running", what=inst.id, status=inst.status)
+        raise Conflict("flow.instance.not_running", what=inst.id, state=state_label(inst.status))
     if action.target not in run.flow.nodes:
         raise _invalid("flow.action.unknown_node", node=action.target)
     run.cancel_tokens(inst.tokens.values())
@@ -125,7 +126,7 @@ def cancel(run: Any, action: Action) -> None:
     if action.by != inst.initiator and not _is_admin(run, action.by):
         raise Forbidden("flow.cancel.not_allowed", user=action.by)
     if inst.status not in (RUNNING, ERROR):
-        raise Conflict("flow.instance.not_running", what=inst.id, status=inst.status)
+        raise Conflict("flow.instance.not_running", what=inst.id, state=state_label(inst.status))
     inst.status = RUNNING
     run.record("cancel_requested", by=action.by, comment=action.comment)
     run.finish(CANCELLED)

@@ -177,8 +177,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": '"{node}" does not let the approver choose where to send back',
     },
     "flow.task.not_open": {
-        "zh-CN": "任务 {what} 已不是待办（{status}）",
-        "en": "Task {what} is no longer open ({status})",
+        "zh-CN": "任务 {what} 已不是待办（{state}）",
+        "en": "Task {what} is no longer open ({state})",
     },
     "flow.task.waiting": {
         "zh-CN": "任务 {what} 正在等待加签人处理",
@@ -189,8 +189,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "User {user} is not the assignee of task {task}",
     },
     "flow.instance.not_running": {
-        "zh-CN": "流程实例 {what} 已不在运行（{status}）",
-        "en": "Flow instance {what} is not running ({status})",
+        "zh-CN": "流程实例 {what} 已不在运行（{state}）",
+        "en": "Flow instance {what} is not running ({state})",
     },
     "flow.instance.not_in_error": {
         "zh-CN": "流程实例 {what} 不在错误状态",
@@ -284,5 +284,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     "flow.assigned": {"zh-CN": "有任务转交给您：{node}", "en": "A task was handed to you: {node}"},
     "flow.cc": {"zh-CN": "抄送给您：{flow}", "en": "For your information: {flow}"},
 }
+
+# Instance and task states as people read them (errors name the state an action found).
+STATE_LABELS: dict[str, dict[str, str]] = {
+    "running": {"zh": "运行中", "en": "running"},
+    "completed": {"zh": "已完成", "en": "completed"},
+    "rejected": {"zh": "已驳回", "en": "rejected"},
+    "error": {"zh": "出错", "en": "in error"},
+    "cancelled": {"zh": "已取消", "en": "cancelled"},
+    "open": {"zh": "待办", "en": "open"},
+    "waiting": {"zh": "等待加签", "en": "waiting"},
+    "done": {"zh": "已处理", "en": "done"},
+    "withdrawn": {"zh": "已撤回", "en": "withdrawn"},
+    "cc": {"zh": "抄送", "en": "cc"},
+}
+
+
+def state_label(state: str) -> dict[str, str] | str:
+    """A state as a bilingual label for a message parameter (an unknown one as it is)."""
+    return STATE_LABELS.get(state, state)
+
 
 register_messages(MESSAGES)

@@ -63,10 +63,23 @@ def test_the_inbox_and_task_actions(site, client):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "flow.task.not_assignee"
     assert todo(client, headers["bob"])["total"] == 1
     client.post(f"/api/v1/tasks/{bob_task}/actions", json={"action": "approve"}, headers=headers["bob"])
+    twice = client.post(f"/api/v1/tasks/{bob_task}/actions", json={"action": "approve"},
+                        headers={**headers["bob"], "Accept-Language": "en"})
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "flow.task.not_open"
+    assert twice.json()["error"]["message"] == f"Task {bob_task} is no longer open (done)"
     carol_task = todo(client, headers["carol"])["items"][0]["task_id"]
     done = client.post(f"/api/v1/tasks/{carol_task}/actions", json={"action": "approve", "comment": "ok"},
                        headers=headers["carol"]).json()
     assert done["status"] == "completed"
+    # acting again on a decided task (a double click, a second tab) is a clear 409 naming its state
+    again = client.post(f"/api/v1/tasks/{carol_task}/actions", json={"action": "approve"},
+                        headers={**headers["carol"], "Accept-Language": "en"})
+    assert again.status_code == 409, again.text
+    error = again.json()["error"]
+    assert error["code"] == "flow.instance.not_running" and "(completed)" in error["message"]
+    bob_again = client.post(f"/api/v1/tasks/{bob_task}/actions", json={"action": "approve"},
+                            headers={**headers["bob"], "Accept-Language": "zh-CN"})
+    assert bob_again.status_code == 409 and "（已完成）" in bob_again.json()["error"]["message"]
     filtered = client.get("/api/v1/tasks", params={"box": "done", "flow": "permit", "node": "l1"},
                           headers=headers["carol"]).json()
     assert filtered["total"] == 1

@@ -14,7 +14,7 @@ from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false
+from sqlalchemy import and_, false, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import InvalidInput, Problem
@@ -68,7 +68,7 @@ class ConditionCompiler:
                                     resolve_form=lambda key: self.schema if key == _SOURCE_NAME else None)
             bound = bind(compiled.aggregates[0], {}, self.ctx, schema=outer)
             if bound.where is None:
-                return and_()
+                return true()
             return to_sql(bound.where, self._column, dialect_name=self.fn.dialect, schema=self.schema)
         except ExprError as error:
             problems = []

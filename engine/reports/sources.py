@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnElement
@@ -271,7 +271,7 @@ def scope_condition(view: SourceView, scope_clause: Callable[[Any, Any], ColumnE
     """The viewer's row scope as a WHERE clause; a source without owner/department columns is
     visible only to viewers whose scope is "all"."""
     if scope == "all":
-        return and_()
+        return true()
     if view.owner is None:
         return false()
     department = view.department if view.department is not None else view.owner

@@ -53,9 +53,9 @@ class CompiledFlow:
         }
         # Per user node, the fields its task holders may set (None: all), for the decision check.
         self.editable: dict[str, frozenset[str] | None] = {}
-        for n in self.user_nodes:
-            allowed = editable_fields(self.nodes[n])
-            self.editable[n] = None if allowed is None else frozenset(allowed)
+        for node_id in self.user_nodes:
+            allowed = editable_fields(self.nodes[node_id])
+            self.editable[node_id] = None if allowed is None else frozenset(allowed)
         self.on_done: dict[str, Any] = {
             n: self.handlers[n].plan_done(self, spec) for n, spec in self.nodes.items()
         }

@@ -61,7 +61,12 @@ class SqlFlowUnit:
     def session(self) -> Session:
         """The ORM session of this step (on a bare connection: joined to its transaction)."""
         if self._session is None:
-            self._session = Session(bind=self._bind, expire_on_commit=False)
+            bind = self._bind
+            if isinstance(bind, Connection) and not bind.in_transaction():
+                # The step's transaction was begun on the driver (SqlFlowStore.atomic): SQLAlchemy
+                # joins it first, so the session does not own it and never ends it.
+                bind.begin()
+            self._session = Session(bind=bind, expire_on_commit=False)
         return self._session
 
     @property
@@ -154,13 +159,31 @@ class SqlFlowStore:
             with self.session.begin_nested():
                 yield SqlFlowUnit(self.session, self.clock, self.timers, self.audited)
         else:
-            # A Core transaction (BEGIN IMMEDIATE on SQLite, as the database's write sessions):
-            # cheaper than an ORM session, which the unit makes only when a step needs one.
+            # A transaction on the driver itself (BEGIN IMMEDIATE on SQLite, as the database's
+            # write sessions): SQLAlchemy's begin and commit cost more than the step's own
+            # statements. SQLAlchemy joins it only if the step needs it (an ORM session for
+            # timers, a Core query); then it also ends it.
             connection = self._connection()
-            with connection.begin():
+            driver = connection.connection.dbapi_connection
+            assert driver is not None
+            if connection.dialect.name == "sqlite":
+                cursor = driver.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.close()
+            try:
                 unit = SqlFlowUnit(connection, self.clock, self.timers, self.audited)
                 yield unit
                 unit.finish()
+            except BaseException:
+                if connection.in_transaction():
+                    connection.rollback()
+                else:
+                    driver.rollback()
+                raise
+            if connection.in_transaction():
+                connection.commit()
+            else:
+                driver.commit()
 
     def _connection(self) -> Connection:
         connection: Connection | None = getattr(self._held, "connection", None)

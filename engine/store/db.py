@@ -44,9 +44,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # busy_timeout instead of failing with SQLITE_BUSY when a read upgrades to a write.
             # Read-only sessions begin deferred and never block each other.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            driver = conn.connection.dbapi_connection
+            if driver.in_transaction:
+                # Begun on the driver already (a flow store's step, engine.flows.persistence):
+                # SQLAlchemy joins that transaction instead of failing on a second BEGIN.
+                return
             # On the driver's cursor: every unit of work passes here, and exec_driver_sql's
             # machinery cost several times SQLite's BEGIN.
-            cursor = conn.connection.dbapi_connection.cursor()
+            cursor = driver.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             finally:

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
 from engine.store.base import utcnow
+from engine.store.json_codec import dumps
 from engine.store.models import StoredInstance, StoredTask, User
 from engine.store.prepared import Prepared, Statements, raw_cursor
+from engine.store.types import JSONText
 
 STALE = "flow.instance.stale"
 _I = StoredInstance.__table__
@@ -35,8 +37,16 @@ _SAVE = (
     _I.update()
     .where(_I.c.id == bindparam("b_id"), _I.c.row_version == bindparam("b_expected"))
     .values(state=bindparam("state"), row_version=bindparam("row_version"), status=bindparam("status"),
-            form=bindparam("form"), record_id=bindparam("record_id"), initiator_id=bindparam("initiator_id"),
-            parent_id=bindparam("parent_id"), ended_at=bindparam("ended_at"), updated_at=bindparam("updated_at"))
+            flow_version=bindparam("flow_version"), form=bindparam("form"), record_id=bindparam("record_id"),
+            initiator_id=bindparam("initiator_id"), parent_id=bindparam("parent_id"), ended_at=bindparam("ended_at"),
+            updated_at=bindparam("updated_at"))
+)
+# The same when only the document changed: the indexed columns are left out of the SET, so SQLite
+# does not rewrite their index entries (each a page the commit writes to the WAL).
+_SAVE_STATE = (
+    _I.update()
+    .where(_I.c.id == bindparam("b_id"), _I.c.row_version == bindparam("b_expected"))
+    .values(state=bindparam("state"), row_version=bindparam("row_version"), updated_at=bindparam("updated_at"))
 )
 _TASK_COLUMNS = ("node", "kind", "status", "assignee_id", "actor_id", "decision", "created_at", "completed_at",
                  "due_at")
@@ -66,7 +76,8 @@ def _upsert_task(insert: Any) -> Any:
 
 # ... run on the session connection's DBAPI cursor (see engine.store.prepared).
 _STATEMENTS = Statements({"load": _LOAD, "load_with_actor": _LOAD_WITH_ACTOR, "save": _SAVE,
-                          "update_task": _UPDATE_TASK, "insert_task": _T.insert(), "reserve": _RESERVE})
+                          "save_state": _SAVE_STATE, "update_task": _UPDATE_TASK, "insert_task": _T.insert(),
+                          "reserve": _RESERVE})
 _UPSERT = {"sqlite": Statements({"upsert_task": _upsert_task(sqlite_insert)}),
            "postgresql": Statements({"upsert_task": _upsert_task(postgresql_insert)})}
 
@@ -91,6 +102,16 @@ def _task_values(task: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# The instance's own columns, taken from its document (ended_at last: bound as a datetime);
+# flow_version changes when `safeflow flow migrate` moves the instance.
+_COLUMNS = ("status", "flow_version", "form", "record_id", "initiator_id", "parent_id", "ended_at")
+
+
+def _columns(state: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (state["status"], state["flow_version"], state.get("form"), state.get("record_id"),
+            state.get("initiator"), (state.get("parent") or {}).get("instance"), state.get("ended_at"))
+
+
 def _signature(task: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(map(task.get, _TASK_FIELDS))
 
@@ -105,6 +126,8 @@ class FlowInstanceRepository:
         self._cursor: Any = None
         self._connection: Connection | None = None
         self._prepared: dict[str, Prepared] = {}
+        # The indexed columns as stored, so `save` rewrites them (and their indexes) only when they change.
+        self._columns: dict[int, tuple[Any, ...]] = {}
         self.dialect: Any = None
 
     def _raw(self) -> tuple[Any, dict[str, Prepared]]:
@@ -146,22 +169,27 @@ class FlowInstanceRepository:
         if actor is not None:
             state["actor_name"] = found[2]
         self._loaded[instance_id] = {t["id"]: _signature(t) for t in state.get("tasks", [])}
+        self._columns[instance_id] = _columns(state)
         return state
 
     def track_new(self, instance_id: int) -> None:
         self._loaded[instance_id] = {}
+        self._columns.pop(instance_id, None)
 
     def save(self, state: Mapping[str, Any]) -> None:
         """Write the document whose `row_version` is one more than the stored one."""
         instance_id = state["id"]
         version = state["row_version"]
         cursor, prepared = self._raw()
-        result = prepared["save"].run(cursor, {
-            "b_id": instance_id, "b_expected": version - 1, "state": dict(state), "row_version": version,
-            "status": state["status"], "form": state.get("form"), "record_id": state.get("record_id"),
-            "initiator_id": state.get("initiator"), "parent_id": (state.get("parent") or {}).get("instance"),
-            "ended_at": _when(state.get("ended_at")), "updated_at": utcnow(),
-        })
+        columns = _columns(state)
+        # The document's text from orjson (see engine.store.json_codec), bound as it is.
+        params = {"b_id": instance_id, "b_expected": version - 1, "state": JSONText(state, dumps(state)),
+                  "row_version": version, "updated_at": utcnow()}
+        if columns == self._columns.get(instance_id):
+            result = prepared["save_state"].run(cursor, params)
+        else:
+            result = prepared["save"].run(cursor, {**params, **dict(zip(_COLUMNS, columns, strict=True)),
+                                                   "ended_at": _when(columns[-1])})
         if result.rowcount != 1:
             raise Conflict(STALE, what=instance_id)
         before = self._loaded.get(instance_id, {})
@@ -189,6 +217,7 @@ class FlowInstanceRepository:
             if new_rows:
                 prepared["insert_task"].run_many(cursor, new_rows)
         self._loaded[instance_id] = after
+        self._columns[instance_id] = columns
 
     def open_tasks_of(self, user_id: int) -> list[tuple[int, str]]:
         rows = self.session.execute(

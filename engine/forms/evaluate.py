@@ -128,6 +128,8 @@ class Runner:
         if not visible:
             self.data.pop(key, None)
             return
+        if step.formula is None and not step.has_default:
+            return  # a plain field: its value stays as given
         value = self._value(step, self.data, self.ctx, key in self.present, key, self.creating)
         if value is not _KEEP:
             self.data[key] = value
@@ -160,6 +162,9 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
+        if not computes and len(step.visible) == 1:
+            self._shown_rows(step, rows, paths, ctx, shown, hidden)
+            return
         conditions = [(condition, condition.evaluate) for condition in step.visible]
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
@@ -181,6 +186,25 @@ class Runner:
                 value = self._value(step, row, ctx, key in row, where, new)
                 if value is not _KEEP:
                     row[key] = value
+
+    def _shown_rows(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                    shown: FieldState | None, hidden: FieldState) -> None:
+        """A column with one visibility condition and nothing to compute (a price shown when
+        qty > 0): each cell's state, a hidden cell's value dropped — `_rows`' loop, one
+        condition inline."""
+        key, condition = step.field.key, step.visible[0]
+        holds, states, problems = condition.evaluate, self.result.states, self.result.problems
+        for row, where in zip(rows, paths, strict=False):
+            try:
+                visible = holds(row, ctx) is True
+            except ExprError as error:
+                problems.append(_failure(error, where, condition))
+                visible = False
+            if visible:
+                states[where] = shown or FieldState()
+            else:
+                states[where] = hidden
+                row.pop(key, None)
 
     def _row_formula(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
                      shown: FieldState | None) -> None:
@@ -309,13 +333,21 @@ def _required_in_rows(step: Step, rows: list[dict[str, Any]], paths: list[str], 
     assert step.required_if is not None
     condition, states, problems = step.required_if, result.states, result.problems
     required, readonly = step.field.required, step.field.readonly or step.field.computed
+    holds = condition.evaluate
     for row, where in zip(rows, paths, strict=False):
         state = states.get(where)
         if state is None:
             state = states[where] = FieldState()
         if not state.visible:
             continue
-        state.required = required or _truth(condition, row, ctx, where, problems)
+        if required:
+            state.required = True
+        else:
+            try:  # `_truth`, inline: this runs for every cell
+                state.required = holds(row, ctx) is True
+            except ExprError as error:
+                problems.append(_failure(error, where, condition))
+                state.required = False
         state.readonly = readonly
 
 

@@ -86,6 +86,10 @@ def to_stored(value: Any) -> Any:
     return str(value)
 
 
+# Formula results stored as they are (`to_stored`'s first cases): a column of them needs no conversion.
+_PLAIN_RESULTS = frozenset((int, float, str, bool, type(None)))
+
+
 class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
@@ -215,6 +219,8 @@ class Runner:
         states = self.result.states
         if shown is not None:  # one shared state: set every cell's at once, in the same order
             states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+            if decimals is None and self._column_at_once(key, run, rows, ctx):
+                return
         isfinite = math.isfinite
         for row, where in zip(rows, paths, strict=False):
             if shown is None:
@@ -229,6 +235,26 @@ class Runner:
             if not (kind is int or kind is str or kind is bool or value is None or (kind is float and isfinite(value))):
                 value = to_stored(value)
             row[key] = value if decimals is None else round_result(value, decimals)
+
+    @staticmethod
+    def _column_at_once(key: str, run: Any, rows: list[dict[str, Any]], ctx: EvalContext) -> bool:
+        """A row formula's whole column in one comprehension, stored when every result is a
+        plain JSON value (no duration, date or non-finite number to convert) and none failed;
+        False (nothing stored) sends the column through the row-by-row loop, which converts
+        and reports. A formula reads its own row and the record, never its own column (that
+        is a cycle, refused), so computing the column before storing it changes nothing."""
+        try:
+            values = [run(row, ctx) for row in rows]
+        except ExprError:
+            return False
+        kinds = set(map(type, values))
+        if not _PLAIN_RESULTS.issuperset(kinds):
+            return False
+        if float in kinds and not math.isfinite(sum(v for v in values if type(v) is float)):
+            return False  # an inf or a nan among them (or a sum too big to tell): row by row
+        for row, value in zip(rows, values, strict=True):
+            row[key] = value
+        return True
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
                new: bool) -> Any:

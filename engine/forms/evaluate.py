@@ -128,7 +128,11 @@ class Runner:
         key = step.field.key
         visible = not step.visible or all(_truth(v, self.data, self.ctx, step.path, self.result.problems)
                                           for v in step.visible)
-        self.result.states[key] = FieldState(visible=visible)
+        if visible and step.constant_state:  # its final state already (what `_states` would set)
+            field = step.field
+            self.result.states[key] = FieldState(True, field.required, field.readonly or field.computed)
+        else:
+            self.result.states[key] = FieldState(visible=visible)
         if not visible:
             self.data.pop(key, None)
             return
@@ -338,9 +342,11 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
                     fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
+        if step.constant_state:
+            continue  # set as the value was: a field's in `_top`, a column's shared state in `_rows`
         if step.subtable is None:
             _states(step, data, ctx, result, step.field.key, step.field.key)
-        elif not step.constant_state:
+        else:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
             rows = data.get(step.subtable) or ()
             paths = logic.cell_paths(step, len(rows))

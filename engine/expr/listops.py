@@ -44,7 +44,15 @@ def get_path(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None), dict))
+
+
 def flatten_projection(values: list[Any]) -> list[Any]:
+    """One list of a projection's values, lists among them spliced in. `values` is the
+    projection's own fresh list, returned as it is when nothing in it is a list (the usual
+    column of plain cells: one pass in C)."""
+    if _SCALARS.issuperset(map(type, values)):
+        return values
     out: list[Any] = []
     for v in values:
         if isinstance(v, list | tuple):

@@ -64,6 +64,8 @@ def parse_duration(text: str) -> Duration:
         if months != int(months):
             raise ValueError(text)
         return CalendarDuration(int(months))
+    if unit not in _UNIT_SECONDS:  # `m`: minutes or months? neither — write `min` or `mo`
+        raise ValueError(text)
     return timedelta(seconds=amount * _UNIT_SECONDS[unit])
 
 

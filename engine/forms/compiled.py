@@ -9,7 +9,7 @@ libraries agree on the schemas forms generate."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
@@ -31,6 +31,9 @@ class CompiledForm:
     json_schema: dict[str, Any]
     validator: Any  # jsonschema_rs validator (draft 2020-12)
     durations: tuple[set[str], dict[str, set[str]]]
+    # What other modules derive from this version once and reuse for every write (the
+    # validator's intake plan), by name: built on first use, dropped with the version.
+    plans: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> str:

@@ -86,6 +86,10 @@ def to_stored(value: Any) -> Any:
     return str(value)
 
 
+# Formula results stored as they are (`to_stored`'s first cases): a column of them needs no conversion.
+_PLAIN_RESULTS = frozenset((int, float, str, bool, type(None)))
+
+
 class Runner:
     """One evaluation of a compiled form over `data` (mutated in place)."""
 
@@ -124,10 +128,16 @@ class Runner:
         key = step.field.key
         visible = not step.visible or all(_truth(v, self.data, self.ctx, step.path, self.result.problems)
                                           for v in step.visible)
-        self.result.states[key] = FieldState(visible=visible)
+        if visible and step.constant_state:  # its final state already (what `_states` would set)
+            field = step.field
+            self.result.states[key] = FieldState(True, field.required, field.readonly or field.computed)
+        else:
+            self.result.states[key] = FieldState(visible=visible)
         if not visible:
             self.data.pop(key, None)
             return
+        if step.formula is None and not step.has_default:
+            return  # a plain field: its value stays as given
         value = self._value(step, self.data, self.ctx, key in self.present, key, self.creating)
         if value is not _KEEP:
             self.data[key] = value
@@ -160,6 +170,9 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
+        if not computes and len(step.visible) == 1:
+            self._shown_rows(step, rows, paths, ctx, shown, hidden)
+            return
         conditions = [(condition, condition.evaluate) for condition in step.visible]
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
@@ -182,6 +195,25 @@ class Runner:
                 if value is not _KEEP:
                     row[key] = value
 
+    def _shown_rows(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
+                    shown: FieldState | None, hidden: FieldState) -> None:
+        """A column with one visibility condition and nothing to compute (a price shown when
+        qty > 0): each cell's state, a hidden cell's value dropped — `_rows`' loop, one
+        condition inline."""
+        key, condition = step.field.key, step.visible[0]
+        holds, states, problems = condition.evaluate, self.result.states, self.result.problems
+        for row, where in zip(rows, paths, strict=False):
+            try:
+                visible = holds(row, ctx) is True
+            except ExprError as error:
+                problems.append(_failure(error, where, condition))
+                visible = False
+            if visible:
+                states[where] = shown or FieldState()
+            else:
+                states[where] = hidden
+                row.pop(key, None)
+
     def _row_formula(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
                      shown: FieldState | None) -> None:
         """`_value` of a formula, row after row, without the per-row detours."""
@@ -191,6 +223,8 @@ class Runner:
         states = self.result.states
         if shown is not None:  # one shared state: set every cell's at once, in the same order
             states.update(zip(paths, repeat(shown, len(rows)), strict=False))
+            if decimals is None and self._column_at_once(key, run, rows, ctx):
+                return
         isfinite = math.isfinite
         for row, where in zip(rows, paths, strict=False):
             if shown is None:
@@ -205,6 +239,26 @@ class Runner:
             if not (kind is int or kind is str or kind is bool or value is None or (kind is float and isfinite(value))):
                 value = to_stored(value)
             row[key] = value if decimals is None else round_result(value, decimals)
+
+    @staticmethod
+    def _column_at_once(key: str, run: Any, rows: list[dict[str, Any]], ctx: EvalContext) -> bool:
+        """A row formula's whole column in one comprehension, stored when every result is a
+        plain JSON value (no duration, date or non-finite number to convert) and none failed;
+        False (nothing stored) sends the column through the row-by-row loop, which converts
+        and reports. A formula reads its own row and the record, never its own column (that
+        is a cycle, refused), so computing the column before storing it changes nothing."""
+        try:
+            values = [run(row, ctx) for row in rows]
+        except ExprError:
+            return False
+        kinds = set(map(type, values))
+        if not _PLAIN_RESULTS.issuperset(kinds):
+            return False
+        if float in kinds and not math.isfinite(sum(v for v in values if type(v) is float)):
+            return False  # an inf or a nan among them (or a sum too big to tell): row by row
+        for row, value in zip(rows, values, strict=True):
+            row[key] = value
+        return True
 
     def _value(self, step: Step, scope: dict[str, Any], ctx: EvalContext, given: bool, where: str,
                new: bool) -> Any:
@@ -288,9 +342,11 @@ def evaluate(logic: Logic, data: dict[str, Any], ctx: EvalContext, *, creating: 
                     fresh_rows=fresh_rows)
     result = runner.run()
     for step in logic.steps:
+        if step.constant_state:
+            continue  # set as the value was: a field's in `_top`, a column's shared state in `_rows`
         if step.subtable is None:
             _states(step, data, ctx, result, step.field.key, step.field.key)
-        elif not step.constant_state:
+        else:
             row_ctx = runner.row_ctx.get(step.subtable) or ctx.with_variables(record=data)
             rows = data.get(step.subtable) or ()
             paths = logic.cell_paths(step, len(rows))
@@ -309,13 +365,21 @@ def _required_in_rows(step: Step, rows: list[dict[str, Any]], paths: list[str], 
     assert step.required_if is not None
     condition, states, problems = step.required_if, result.states, result.problems
     required, readonly = step.field.required, step.field.readonly or step.field.computed
+    holds = condition.evaluate
     for row, where in zip(rows, paths, strict=False):
         state = states.get(where)
         if state is None:
             state = states[where] = FieldState()
         if not state.visible:
             continue
-        state.required = required or _truth(condition, row, ctx, where, problems)
+        if required:
+            state.required = True
+        else:
+            try:  # `_truth`, inline: this runs for every cell
+                state.required = holds(row, ctx) is True
+            except ExprError as error:
+                problems.append(_failure(error, where, condition))
+                state.required = False
         state.readonly = readonly
 
 

@@ -244,3 +244,11 @@ def test_positions_can_be_shifted_for_expressions_embedded_in_a_rule_file() -> N
     with pytest.raises(ExprError) as caught:
         parse("score >< 1")
     assert [(p.line, p.column) for p in caught.value.shifted(line=5, column=6).problems] == [(5, 13)]
+
+
+def test_a_duration_in_m_is_refused_as_ambiguous_not_a_crash() -> None:
+    """`5m` (minutes or months?) is a located syntax error; `5min` and `5mo` are durations."""
+    with pytest.raises(ExprError) as caught:
+        compile_expr("5m > 1min")
+    assert caught.value.problems[0].code == "expr.syntax.bad_number"
+    assert compile_expr("5min > 1min").evaluate({}) is True

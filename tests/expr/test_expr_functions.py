@@ -217,3 +217,24 @@ def test_holidays_are_the_calendars_not_weekends() -> None:
     assert evaluate('next_holiday(d"2026-10-01")', {}, ctx) == date(2026, 10, 2)
     assert evaluate('workday(next_holiday(d"2026-10-02"), -1)', {}, ctx) == date(2026, 12, 31)
     assert evaluate('next_holiday(d"2027-01-01")', {}, ctx) is None
+
+
+def test_sum_and_friends_over_a_column_skip_nulls_splice_lists_and_name_the_first_non_number() -> None:
+    """The aggregates check a column of plain numbers in one pass and fall back to the value by
+    value check otherwise: same results, same errors."""
+    from engine.expr.functions.number import average, median, product, sum_
+    from engine.expr.listops import get_path
+
+    rows = [{"cost": 2}, {"cost": None}, {}, {"cost": 1.5}, {"cost": [1, None, 2]}]
+    column = get_path(rows, ("cost",))
+    assert column == [2, None, None, 1.5, 1, None, 2]
+    assert sum_(column) == 6.5 and sum_(column, 1, None) == 7.5 and sum_([]) == 0
+    assert average(column) == 1.625 and product(column) == 6.0 and median(column) == 1.75
+    assert get_path([{"cost": 1}, {"cost": 2}], ("cost",)) == [1, 2]
+    for bad, shown in (([1, "2", True], "text"), ([1, True], "(True)"), ([1.0, {"a": 1}], "a")):
+        with pytest.raises(ExprError) as caught:
+            sum_(bad)
+        assert caught.value.problems[0].code == "expr.runtime.type"
+        assert shown in caught.value.message("en") and caught.value.message("zh-CN") != caught.value.message("en")
+        with pytest.raises(ExprError):
+            average(bad)

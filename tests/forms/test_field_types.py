@@ -106,3 +106,31 @@ def test_the_registry_has_more_than_thirty_types_and_every_one_is_covered() -> N
 def test_empty_values_are_stored_as_absent_not_as_empty_strings() -> None:
     prepared = prepare(_form({"type": "text"}), {"v": "   "})
     assert prepared.data["v"] is None and prepared.problems == []
+
+
+def test_every_field_types_fast_coercer_gives_what_its_coerce_gives() -> None:
+    """`coercer()` answers the usual input directly (the validator's hot loop): for the same
+    input it must store the same value, or refuse with the same problem."""
+    from engine.forms.fieldtypes import FieldError
+    from engine.forms.model import FormDefinition
+
+    fields = [{"type": "number", "key": "n"}, {"type": "number", "key": "d0", "decimals": 0},
+              {"type": "money", "key": "m"}, {"type": "number", "key": "d3", "decimals": 3},
+              {"type": "integer", "key": "i"}, {"type": "percent", "key": "p"},
+              {"type": "text", "key": "t"}, {"type": "select", "key": "s", "options": ["a", "b"]}]
+    title = {"zh": "转换", "en": "Coerce"}
+    definition = FormDefinition.model_validate({"key": "coerce", "title": title, "fields": fields})
+    inputs = [0, 3, -7, 3.0, 2.5, 12.345, 12.355, 1.005, 0.1 + 0.2, 1e20, float("inf"), float("nan"), True,
+              "4", " 4.50 ", "", "  ", "a", " b ", "x", None, [1], {"a": 1}]
+
+    def outcome(fn: Any, raw: Any) -> Any:
+        try:
+            value = fn(raw, ValueContext())
+        except FieldError as exc:
+            return ("error", exc.code)
+        return (type(value).__name__, value)
+
+    for item in definition.value_fields():
+        fast = item.coercer()
+        for raw in inputs:
+            assert outcome(fast, raw) == outcome(item.coerce, raw), (item.key, raw)

@@ -92,3 +92,22 @@ def test_a_formula_failing_in_a_row_is_named_at_that_cell_in_both_languages() ->
     detail = prepared.problems[0].params["detail"]
     assert detail["en"] and detail["zh-CN"] and detail["en"] != detail["zh-CN"]
     assert [row.get("when") for row in prepared.data["items"]] == ["2026-01-01", None, None]
+
+
+def test_a_row_formula_column_stores_what_the_row_by_row_walk_stores() -> None:
+    """Columns of plain results are stored at once; a column with an infinite number or a date
+    goes row by row, converting (inf → empty, date → ISO text); a failing row: the test above."""
+    body = copy.deepcopy(FORM)
+    body["fields"][2]["fields"] += [
+        {"type": "formula", "key": "huge", "label": L("极大", "Huge"), "expr": "qty * 1e308 * 10"},
+        {"type": "formula", "key": "day", "label": L("日", "Day"), "expr": "date(2026, 1, 1) + 1d"},
+        {"type": "formula", "key": "half", "label": L("半", "Half"), "expr": "qty / 2"},
+        {"type": "formula", "key": "named", "label": L("名", "Named"), "expr": 'what & "!"'}]
+    rows = [{"what": "a", "qty": 1, "price": 1}, {"what": "b", "qty": 0}, {"what": "c", "qty": 40, "price": 2}]
+    prepared = prepare(compile_form(load_form(body), 1), {"title": "t", "rate": 0, "items": rows})
+    out = prepared.data["items"]
+    assert [r["huge"] for r in out] == [None, 0.0, None]
+    assert [r["day"] for r in out] == ["2026-01-02"] * 3
+    assert [r["half"] for r in out] == [0.5, 0.0, 20.0]
+    assert [r["named"] for r in out] == ["a!", "b!", "c!"]
+    assert prepared.problems == []

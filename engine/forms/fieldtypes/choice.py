@@ -163,8 +163,11 @@ class _Single(_Choice):
         if not self.searchable or type(self).search_text is not FieldBase.search_text \
                 or type(self).display is not _Single.display:
             return super().searcher()
-        label_of = self.label_of
-        return lambda value: None if value is None else label_of(value)
+        # `label_of(value)` in the default locale, its labels looked up once here: search text
+        # asks for every row's option on every write.
+        self.label_of("", None)
+        labels = self._labels[i18n.normalize_locale(None)]
+        return lambda value: None if value is None else labels.get(value, value)
 
     def to_cell(self, value: Any, ctx: ValueContext = DEFAULT_CONTEXT) -> Any:
         return None if value is None else self.label_of(value, ctx.locale)

@@ -85,8 +85,12 @@ class _Numeric(FieldBase):
 
         def coerce(raw: Any, ctx: ValueContext) -> Any:
             kind = type(raw)
-            if kind is int or (kind is float and math.isfinite(raw)):
-                return raw if decimals is None else round_to(raw, decimals)  # round_to(x, None) is x
+            if kind is int:
+                return raw  # round_to keeps an int as it is
+            if kind is float and math.isfinite(raw):
+                if decimals is None or (decimals and round(raw, decimals) == raw):
+                    return raw  # round_to(x, None) is x, and so is x with at most `decimals` places
+                return round_to(raw, decimals)
             return slow(raw, ctx)
 
         return coerce

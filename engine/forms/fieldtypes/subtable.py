@@ -109,14 +109,9 @@ class SubtableField(FieldBase):
         return [(f.key, f.searcher()) for f in self._searched]
 
     def search_text(self, value: Any) -> str | None:
-        parts = []
         columns = self._searchers
-        for row in value or ():
-            for key, search in columns:
-                cell = row.get(key)
-                text = None if cell is None else search(cell)
-                if text:
-                    parts.append(text)
+        parts = [text for row in value or () for key, search in columns
+                 if (cell := row.get(key)) is not None and (text := search(cell))]
         return " ".join(parts) or None
 
     def references(self, value: Any) -> Iterable[tuple[str, int]]:

@@ -29,8 +29,19 @@ SENSOR_READING = "sensor.reading"
 WEBHOOK_RECEIVED = "webhook.received"
 
 
+# Meta key of a record event: the number of its write's audit entry. Audited writes take the audit
+# head's row lock until they commit, so these numbers follow commit order, and a transaction that
+# read the head at N sees exactly the writes numbered up to N (what a rollup build knows it holds).
+WRITE_SEQ = "write_seq"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def write_meta(seq: int | None) -> dict[str, Any]:
+    """The meta carrying a write's audit number (none for an unaudited write)."""
+    return {WRITE_SEQ: seq} if seq is not None else {}
 
 
 @dataclass(frozen=True)

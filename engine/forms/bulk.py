@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from engine.errors import Problem
-from engine.events import RECORD_CREATED, Event
+from engine.events import RECORD_CREATED, Event, write_meta
 from engine.forms.permissions import FieldPermissions
 from engine.forms.records import RecordService, search_text
 from engine.forms.validation import prepare
@@ -68,6 +68,9 @@ def create_many(service: RecordService, form: str, items: Sequence[Mapping[str, 
                      "row_version": 1, "created_at": now, "updated_at": now})
     ids = list(service.session.execute(insert(Record).returning(Record.id, sort_by_parameter_order=True),
                                        rows).scalars())
+    # The batch's one audit entry first: its number orders the records' events (see write_meta).
+    seq = audit.append(service.session, caller.actor, action, "record", f"{form}:{ids[0]}..{ids[-1]}",
+                       {"form": form, "version": compiled.version, "count": len(ids), "ids": ids})
     files: dict[int, set[int]] = {}
     for (index, data), record_id in zip(good, ids, strict=True):
         result.ids[index] = record_id
@@ -76,10 +79,8 @@ def create_many(service: RecordService, form: str, items: Sequence[Mapping[str, 
                 if kind == "file":
                     files.setdefault(record_id, set()).add(ref)
         service.events.emit(Event(RECORD_CREATED, subject=form, record_id=record_id, data=dict(data),
-                                  actor_id=caller.actor.id, at=now))
+                                  actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
     for record_id, refs in files.items():
         service.session.execute(update(StoredFile).where(StoredFile.id.in_(refs), StoredFile.record_id.is_(None))
                                 .values(record_id=record_id, form=form))
-    audit.append(service.session, caller.actor, action, "record", f"{form}:{ids[0]}..{ids[-1]}",
-                 {"form": form, "version": compiled.version, "count": len(ids), "ids": ids})
     return result

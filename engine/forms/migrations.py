@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import i18n
 from engine.errors import InvalidInput, Problem
-from engine.events import RECORD_UPDATED, Event, EventSink
+from engine.events import RECORD_UPDATED, Event, EventSink, write_meta
 from engine.expr import EvalContext, ExprError, compile_expr
 from engine.forms.catalog import FormCatalog
 from engine.forms.compiled import CompiledForm
@@ -201,13 +201,13 @@ def migrate_records(session: Session, actor: Actor, form: str, steps: Any, *, ev
         row.data = final
         row.form_version = target.version
         row.search_text = search_text(target, final)
-        audit.append(session, actor, "record.migrate", "record", row.id,
-                     {"form": form, "to_version": target.version, "changed": {k: [before.get(k), final.get(k)]
-                                                                              for k in changed}})
+        changes = {k: [before.get(k), final.get(k)] for k in changed}
+        seq = audit.append(session, actor, "record.migrate", "record", row.id,
+                           {"form": form, "to_version": target.version, "changed": changes})
         if changed:
             events.emit(Event(RECORD_UPDATED, subject=form, record_id=row.id, data=dict(final),
                               changed=tuple(changed), before={k: before.get(k) for k in changed},
-                              actor_id=actor.id, meta={"migration": target.version}))
+                              actor_id=actor.id, meta={"migration": target.version, **write_meta(seq)}))
     session.flush()
     report.applied = True
     return report

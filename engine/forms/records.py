@@ -22,7 +22,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import i18n
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECORD_UPDATED, Event, EventSink
+from engine.events import (
+    RECORD_CREATED,
+    RECORD_DELETED,
+    RECORD_RESTORED,
+    RECORD_UPDATED,
+    Event,
+    EventSink,
+    write_meta,
+)
 from engine.expr import EvalContext
 from engine.forms.catalog import FormCatalog
 from engine.forms.compiled import CompiledForm
@@ -154,15 +162,16 @@ class RecordService:
                      search_text=search_text(compiled, prepared.data), created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
+        seq = None
         if text is not None:
             set_committed_value(row, "data", prepared.data)  # the text is bound: the plain dict from here on
             head = {"form": form, "version": compiled.version}
-            audit.append(self.session, caller.actor, "record.create", "record", row.id, {**head, "data": prepared.data},
-                         diff_text=audit.canonical_with(head, "data", text))
+            seq = audit.append(self.session, caller.actor, "record.create", "record", row.id,
+                               {**head, "data": prepared.data}, diff_text=audit.canonical_with(head, "data", text))
         self._attach_files(compiled, row)
         if emit:
             self.events.emit(Event(RECORD_CREATED, subject=form, record_id=row.id, data=dict(prepared.data),
-                                   actor_id=caller.actor.id, at=now))
+                                   actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
         return RecordView.of(row, caller.hidden)
 
     def update(self, form: str, record_id: int, patch: Mapping[str, Any], *, row_version: int | None = None,
@@ -188,11 +197,12 @@ class RecordService:
         self._flush_versioned()
         self._attach_files(compiled, row)
         diff = {k: [before.get(k), prepared.data.get(k)] for k in prepared.changed}
-        audit.append(self.session, caller.actor, "record.update", "record", row.id, {"form": form, "changed": diff})
+        seq = audit.append(self.session, caller.actor, "record.update", "record", row.id,
+                           {"form": form, "changed": diff})
         self.events.emit(Event(RECORD_UPDATED, subject=form, record_id=row.id, data=dict(prepared.data),
                                changed=tuple(prepared.changed),
                                before={k: before.get(k) for k in prepared.changed},
-                               actor_id=caller.actor.id, at=now))
+                               actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
         return RecordView.of(row, caller.hidden, prepared.changed)
 
     def delete(self, form: str, record_id: int, *, row_version: int | None = None,
@@ -207,9 +217,9 @@ class RecordService:
         row.deleted_at = now
         row.updated_at = now
         self._flush_versioned()
-        audit.append(self.session, caller.actor, "record.delete", "record", row.id, {"form": form})
+        seq = audit.append(self.session, caller.actor, "record.delete", "record", row.id, {"form": form})
         self.events.emit(Event(RECORD_DELETED, subject=form, record_id=row.id, data=dict(row.data or {}),
-                               actor_id=caller.actor.id, at=now))
+                               actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
         return RecordView.of(row, caller.hidden)
 
     def restore(self, form: str, record_id: int, *, principal: Principal | None = None,
@@ -220,9 +230,9 @@ class RecordService:
         row.deleted_at = None
         row.updated_at = now
         self._flush_versioned()
-        audit.append(self.session, caller.actor, "record.restore", "record", row.id, {"form": form})
+        seq = audit.append(self.session, caller.actor, "record.restore", "record", row.id, {"form": form})
         self.events.emit(Event(RECORD_RESTORED, subject=form, record_id=row.id, data=dict(row.data or {}),
-                               actor_id=caller.actor.id, at=now))
+                               actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
         return RecordView.of(row, caller.hidden)
 
     # --- reads ------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ records through their indexes, with the same SQL compiler, so both give the same
 Rollups are built when a dashboard is published (one INSERT … SELECT … GROUP BY; on PostgreSQL
 under a SHARE lock on `records`, so no write slips between the snapshot and the first event),
 kept current by the record events every write emits (created, updated with the values before,
-deleted, restored), and rebuilt every night at 03:00 to heal any drift. The rollup is served
+deleted, restored) — each applied only if its write is not already in the build, told by the
+write's audit number against the audit head the build read (`after_build`) — and rebuilt every
+night at 03:00 to heal any drift. The rollup is served
 only to viewers whose scope is "all" (it has no owner column); scoped viewers read records,
 which their department's index keeps cheap.
 """
@@ -29,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, String, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECORD_UPDATED, Event
+from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECORD_UPDATED, WRITE_SEQ, Event
 from engine.expr import ExprError, parse
 from engine.expr import ast as expr_ast
 from engine.forms.model import FormDefinition
@@ -39,7 +41,7 @@ from engine.reports.sources import SourceColumn, SourceView, records_view
 from engine.reports.sqlfn import SqlFunctions
 from engine.store.access import SCOPES, authorize
 from engine.store.locks import lock_records_for_snapshot
-from engine.store.models import Record
+from engine.store.models import AuditHead, Record
 from engine.store.models.reports import Rollup, RollupRow
 
 MAX_KEYS = 3
@@ -218,6 +220,9 @@ def build(session: Session, rollup: Rollup, definition: FormDefinition, now: dat
         month, department, *keys[:len(spec.keys)])
     session.execute(insert(RollupRow).from_select(names, grouped))
     rollup.built_at = now
+    # After the snapshot lock: audited writes committed so far are numbered up to the head's seq,
+    # every later one above it (they queue on the head's row lock), whatever their clocks say.
+    rollup.built_seq = session.execute(select(AuditHead.seq).where(AuditHead.id == 1)).scalar() or 0
     session.flush()
     return session.execute(select(func.count()).select_from(RollupRow).where(RollupRow.rollup_id == rollup.id)
                            ).scalar_one()
@@ -268,11 +273,22 @@ def _changes(event: Event) -> list[tuple[int, Mapping[str, Any]]]:
     return []
 
 
+def after_build(rollup: Rollup, event: Event) -> bool:
+    """Whether a record event's write is missing from the rollup's build: by the write's audit
+    number against the one the build read (commit order, exact); for a write or a rollup from
+    before those numbers, by time (a write in flight during the build can be off until the
+    nightly rebuild)."""
+    seq = event.meta.get(WRITE_SEQ)
+    if type(seq) is int and rollup.built_seq is not None:
+        return seq > rollup.built_seq
+    return rollup.built_at is not None and event.at > rollup.built_at
+
+
 def apply_event(session: Session, event: Event) -> int:
-    """Apply one record event to the form's rollups built before it; returns rows touched."""
+    """Apply one record event to the form's rollups built without it; returns rows touched."""
     rollups = [r for r in session.execute(select(Rollup).where(Rollup.form == event.subject,
                                                                Rollup.built_at.is_not(None))).scalars()
-               if r.built_at is not None and event.at > r.built_at]
+               if after_build(r, event)]
     changes = _changes(event)
     if not rollups or not changes or event.record_id is None:
         return 0

@@ -97,8 +97,8 @@ def keep_rollups(session: Session, event: Event, site: Site) -> None:
 
 
 def rebuild_rollups_now(session: Session, now: datetime) -> int:
-    """Every rollup rebuilt from the records as of `now`; also after writing records dated
-    before the rollups were built (demo data), which keeping them current skips."""
+    """Every rollup rebuilt from the records as of `now` (demo data: one build after the whole
+    history is written, rather than an event per record)."""
     catalog = FormCatalog(session)
     forms = {form: d for form in session.execute(select(Rollup.form).distinct()).scalars()
              if (d := catalog.definition(form)) is not None}

@@ -120,6 +120,36 @@ def test_record_changes_reach_the_rollup_through_their_events(plant):
     assert run(plant, body).rows == rows(run(plant, body, EVERYTHING))
 
 
+def _create(plant, title: str) -> None:
+    site = plant.site
+    with site.session() as session:
+        RecordService(session, site.events(session), tz=site.settings.tz, clock=site.clock).create(
+            "hazard", {"title": title, "area": "B", "level": "major", "score": 40, "cost": 2.0, "state": "open"},
+            owner_id=plant.users["u1"], department_id=plant.departments["D1"])
+
+
+def test_a_write_is_counted_once_whatever_the_clocks_of_the_writer_and_the_build_say(plant):
+    """Whether a record event is already in a rollup is told by the write's audit number against
+    the audit head the build read (commit order), not by clocks: a writer whose clock runs behind
+    the build's is still counted, one whose clock runs ahead of a later build is not counted twice."""
+    from engine.runtime.reports import rebuild_rollups_now
+
+    body = SERVED[0]
+    prepare(plant, [body])  # built at NOW
+    site = plant.site
+    site.clock.set(datetime(2026, 4, 20, 3, 0, tzinfo=UTC))  # a writer an hour behind the build
+    _create(plant, "behind")
+    site.drain()
+    assert run(plant, body).rows == rows(run(plant, body, EVERYTHING))
+    site.clock.set(datetime(2026, 4, 20, 5, 0, tzinfo=UTC))  # a writer an hour ahead ...
+    _create(plant, "ahead")
+    with site.session() as session:  # ... whose write a rebuild at NOW takes in before its event runs
+        rebuild_rollups_now(session, NOW)
+    site.drain()
+    served = run(plant, body)
+    assert served.served_by == "rollup" and served.rows == rows(run(plant, body, EVERYTHING))
+
+
 def test_the_nightly_rebuild_heals_a_rollup_that_drifted(plant):
     body = SERVED[0]
     prepare(plant, [body])

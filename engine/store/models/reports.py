@@ -85,6 +85,9 @@ class Rollup(Base):
     # {"dims": [field keys], "sums": [field keys]}
     spec: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The audit head's number the build read in its transaction: record writes numbered above it
+    # are not in the rollup yet (engine.events.WRITE_SEQ); None for rollups built before it existed.
+    built_seq: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -170,9 +170,6 @@ class Runner:
             self._row_formula(step, rows, paths, ctx, shown)
             return
         hidden = FieldState(visible=False)
-        if not computes and len(step.visible) == 1:
-            self._shown_rows(step, rows, paths, ctx, shown, hidden)
-            return
         conditions = [(condition, condition.evaluate) for condition in step.visible]
         for index, (row, where) in enumerate(zip(rows, paths, strict=False)):
             visible = True
@@ -194,25 +191,6 @@ class Runner:
                 value = self._value(step, row, ctx, key in row, where, new)
                 if value is not _KEEP:
                     row[key] = value
-
-    def _shown_rows(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
-                    shown: FieldState | None, hidden: FieldState) -> None:
-        """A column with one visibility condition and nothing to compute (a price shown when
-        qty > 0): each cell's state, a hidden cell's value dropped — `_rows`' loop, one
-        condition inline."""
-        key, condition = step.field.key, step.visible[0]
-        holds, states, problems = condition.evaluate, self.result.states, self.result.problems
-        for row, where in zip(rows, paths, strict=False):
-            try:
-                visible = holds(row, ctx) is True
-            except ExprError as error:
-                problems.append(_failure(error, where, condition))
-                visible = False
-            if visible:
-                states[where] = shown or FieldState()
-            else:
-                states[where] = hidden
-                row.pop(key, None)
 
     def _row_formula(self, step: Step, rows: list[dict[str, Any]], paths: list[str], ctx: EvalContext,
                      shown: FieldState | None) -> None:

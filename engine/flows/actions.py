@@ -75,15 +75,15 @@ def editable_fields(node: Any) -> set[str] | None:
     return {k for k, v in node.fields.items() if v == "editable"}
 
 
-def _check_data(node: Any, data: Mapping[str, Any] | None) -> None:
+def _check_data(run: Any, node: Any, data: Mapping[str, Any] | None) -> None:
+    """Refuse fields the node does not let its task holders set (the set compiled with the flow)."""
     if not data:
         return
-    allowed = editable_fields(node)
-    if allowed is None:
+    allowed = run.flow.editable[node.id]
+    if allowed is None or allowed.issuperset(data):
         return
     refused = sorted(k for k in data if k not in allowed)
-    if refused:
-        raise _invalid("flow.action.field_not_editable", node=node.id, fields=", ".join(refused))
+    raise _invalid("flow.action.field_not_editable", node=node.id, fields=", ".join(refused))
 
 
 def _chosen_nodes(run: Any, node_id: str) -> list[str]:
@@ -116,7 +116,7 @@ def _check_decision(run: Any, task: Task, action: Action, node: Any) -> str:
         if kind not in ("approve", "reject", "resolve"):
             raise _invalid("flow.action.not_for_node", action=kind, node=node.id, type=node.type)
     if action.data:
-        _check_data(node, action.data)
+        _check_data(run, node, action.data)
     if kind == "reject" and action.target is not None:
         if node.reject.to != "choose":
             raise _invalid("flow.reject.target_not_allowed", node=node.id)
@@ -136,10 +136,7 @@ def decide(run: Any, task: Task, action: Action) -> None:
     node = run.flow.nodes[task.node]
     kind = action.kind
     if _PLAIN.get(task.kind) == kind and action.target is None and not action.assignees:
-        if action.data:  # the one check of `_check_decision` that applies to a plain decision
-            allowed = run.flow.editable[node.id]
-            if allowed is not None and not allowed.issuperset(action.data):
-                _check_data(node, action.data)  # raises, naming the fields refused
+        _check_data(run, node, action.data)  # the one check of `_check_decision` for a plain decision
     else:
         kind = _check_decision(run, task, action, node)
     if task.draft:
@@ -213,7 +210,7 @@ def settle(run: Any, task: Task) -> None:
 def save(run: Any, task: Task, action: Action) -> None:
     """Save a draft: the values are kept on the task and applied when it is submitted."""
     _check_holder(run, task, action)
-    _check_data(run.flow.nodes[task.node], action.data)
+    _check_data(run, run.flow.nodes[task.node], action.data)
     task.draft = {**(task.draft or {}), **(action.data or {})}
     run.record("save", node=task.node, task=task.id, by=action.by, fields=sorted(action.data or {}))
 
@@ -263,7 +260,7 @@ def add_signer(run: Any, task: Task, action: Action) -> None:
     for user in action.users:
         if user in busy or run.engine.directory.person(user) is None:
             raise _invalid("flow.action.bad_user", action=action.kind, user=user)
-    _check_data(node, action.data)
+    _check_data(run, node, action.data)
     if action.data:
         run.instance.data.update(action.data)
     token = run.instance.tokens[task.token]

@@ -174,3 +174,24 @@ def test_concurrent_writers_keep_one_linear_chain(site: Site) -> None:
     assert [r.id for r in rows] == list(range(1, 66))
     assert all(b.prev_hash == a.hash for a, b in pairwise(rows))
     assert _verify(site).ok and _verify(site).checked == 65
+
+
+def test_an_entry_hashed_by_the_former_encoder_still_verifies(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before orjson, NaN was hashed as `NaN` (SQLite keeps it); now it is written as null. An
+    entry from then still checks out, and an altered one is still found."""
+    import math
+
+    from engine.store import json_codec
+
+    if site.db.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite stores NaN in JSON; PostgreSQL refused such an entry")
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "canonical", json_codec.legacy_canonical)
+        with site.session() as session:
+            audit.append(session, audit.Actor.system(), "test.legacy", "thing", 1, {"reading": math.nan, "n": 1})
+    _entries(site, 1)
+    assert _verify(site).ok and _verify(site).checked == 2
+    with site.session() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.id == 1).values(diff={"reading": math.nan, "n": 2}))
+    result = _verify(site)
+    assert not result.ok and result.bad_id == 1 and result.reason == "audit.altered"

@@ -1,4 +1,5 @@
-"""The flow state document's JSON text (orjson) reads back as `json.dumps` would have stored it."""
+"""orjson writes what `json.dumps` would: the flow state document reads back the same, and the
+audit hash's canonical text is the same bytes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.store.json_codec import dumps
+from engine.store.json_codec import canonical, dumps, legacy_canonical
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 SCALARS = st.none() | st.booleans() | st.integers() | FINITE | st.text()
@@ -47,3 +48,45 @@ def test_a_value_json_refuses_is_still_refused():
 
 def test_nan_is_written_as_null():
     assert json.loads(dumps({"x": math.nan, "y": [math.inf]})) == {"x": None, "y": [None]}
+
+
+# --- canonical: the audit hash's text ------------------------------------------------------------
+
+LEGACY = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+TEXT_KEYED = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=30)
+
+
+@given(TEXT_KEYED)
+def test_canonical_is_the_standard_librarys_sorted_text(value):
+    assert canonical(value) == LEGACY.encode(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e-3, max_value=1e-3))
+def test_canonical_writes_small_floats_as_repr_does(value):
+    assert canonical([value, {"v": value}]) == LEGACY.encode([value, {"v": value}])
+
+
+def test_canonical_writes_every_float_magnitude_as_repr_does():
+    values = [float(f"{m}e{e}") for e in range(-323, 308) for m in (1, 1.5, 2.25, 9.999999, 7)]
+    values += [-v for v in values]
+    assert [canonical(v) for v in values] == [LEGACY.encode(v) for v in values]
+    assert canonical({"tiny": 4.8e-06, "t": "0.00001 and 1e-5"}) == '{"t":"0.00001 and 1e-5","tiny":4.8e-06}'
+
+
+def test_canonical_writes_every_code_point_as_json_does():
+    text = "".join(chr(c) for c in range(0x3000) if not 0xD800 <= c < 0xE000) + "\U0001f525\u2028\x7f"
+    assert canonical({"k": text, text: 1}) == LEGACY.encode({"k": text, text: 1})
+
+
+def test_canonical_converts_and_sorts_other_keys_and_types_as_json_does():
+    class Level(StrEnum):
+        HIGH = "high"
+
+    for value in [{3: "a", 1: "b"}, {"at": datetime(2026, 1, 5, tzinfo=UTC), "s": {1}}, {"big": 2**70},
+                  {"level": Level.HIGH}, (1, 2), {"b": b"x"}]:
+        assert canonical(value) == LEGACY.encode(value)
+
+
+def test_canonical_writes_nan_as_null_like_dumps():
+    assert canonical({"x": math.nan}) == '{"x":null}' and legacy_canonical({"x": math.nan}) == '{"x":NaN}'

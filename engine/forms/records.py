@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import i18n
@@ -49,7 +48,7 @@ from engine.store.access import Access, Principal, authorize, scope_clause
 from engine.store.audit import Actor
 from engine.store.counters import next_value
 from engine.store.models import Record, StoredFile
-from engine.store.records import existing_ids
+from engine.store.records import existing_ids, insert_record
 from engine.store.types import JSONText
 
 SYSTEM = Actor.system("system")
@@ -154,17 +153,15 @@ class RecordService:
         # With an audit entry the data is serialised once: the row stores the canonical text
         # the entry's diff embeds and its hash covers.
         text = audit.canonical(prepared.data) if audit_entry else None
-        row = Record(form=form, form_version=compiled.version,
-                     data=prepared.data if text is None else JSONText(prepared.data, text), status="active",
-                     owner_id=owner_id if owner_id is not None else (principal.user_id if principal else None),
-                     department_id=department_id if department_id is not None else (
-                         principal.department_id if principal else None),
-                     search_text=search_text(compiled, prepared.data), created_at=now, updated_at=now)
-        self.session.add(row)
-        self.session.flush()
+        row = insert_record(self.session, Record(
+            form=form, form_version=compiled.version, data=prepared.data, status="active",
+            owner_id=owner_id if owner_id is not None else (principal.user_id if principal else None),
+            department_id=department_id if department_id is not None else (
+                principal.department_id if principal else None),
+            search_text=search_text(compiled, prepared.data), created_at=now, updated_at=now, deleted_at=None),
+            data=None if text is None else JSONText(prepared.data, text))
         seq = None
         if text is not None:
-            set_committed_value(row, "data", prepared.data)  # the text is bound: the plain dict from here on
             head = {"form": form, "version": compiled.version}
             seq = audit.append(self.session, caller.actor, "record.create", "record", row.id,
                                {**head, "data": prepared.data}, diff_text=audit.canonical_with(head, "data", text))

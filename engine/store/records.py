@@ -30,18 +30,20 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     false,
     or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.errors import InvalidInput, Problem
 from engine.store.migrate import FORM_INDEX_PREFIX
 from engine.store.models import Record
+from engine.store.prepared import Statements, raw_cursor
 from engine.store.types import JSONDoc
 
 SQL_KINDS = {"text": String(), "number": Float(), "integer": BigInteger(), "boolean": Boolean()}
@@ -244,3 +246,38 @@ def existing_ids(session: Session, kind: str, ids: set[int]) -> set[int]:
 
 
 NOTHING = false()
+
+
+# --- the insert --------------------------------------------------------------------------------
+
+_TABLE = Record.__table__
+# Every column but the id bound by name, the id returned: compiled once per dialect and run on
+# the driver's cursor, the same SQL, types and JSON serialiser as the ORM's flush would use.
+# (Record's attributes are named as its columns.)
+_NAMES = tuple(c.name for c in _TABLE.columns if c.name != "id")
+_INSERT = Statements({"insert": _TABLE.insert().values(
+    **{name: bindparam(name, type_=_TABLE.c[name].type) for name in _NAMES}).returning(_TABLE.c.id)})
+
+
+def insert_record(session: Session, row: Record, data: Any = None) -> Record:
+    """Insert a new `row` (every column set but id and row_version) on the driver's cursor of
+    the session's connection, then attach it to the session as loaded: as `add` + `flush`
+    would, for a fifth of the cost (a record submit's ORM flush cost more than its SQLite
+    work). `data`: what to bind for the document instead of `row.data` (a JSONText carrying the
+    text already serialised). Pending ORM changes are flushed first, so the insert sees them."""
+    session.flush()
+    row.row_version = 1
+    values = {name: getattr(row, name) for name in _NAMES}
+    if data is not None:
+        values["data"] = data
+    cursor, dialect = raw_cursor(session)
+    try:
+        found = _INSERT[dialect]["insert"].row(cursor, values)
+    finally:
+        cursor.close()
+    assert found is not None
+    row.id = found[0]
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+

@@ -1,5 +1,6 @@
-"""JSON text through orjson, for the documents written on every step: a flow instance's state
-(`dumps`) and the canonical text an audit entry's hash covers (`canonical`).
+"""JSON text through orjson: every JSON column's text (`dumps`, the engines' `json_serializer`;
+a flow instance's state document is rewritten on every step) and the canonical text an audit
+entry's hash covers (`canonical`).
 
 Why: a task completion saves its instance's whole state document, and the standard library's
 encoder was a tenth of the step; orjson writes the same document about six times faster.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +9,8 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from engine.store import json_codec
 
 # Record documents and definition bodies: JSON text on SQLite, JSONB (indexable) on PostgreSQL.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
@@ -29,10 +30,11 @@ class JSONText(dict[str, Any]):
 
 
 def dump_json(value: Any) -> str:
-    """Every engine's JSON serialiser: `json.dumps`, or the text a JSONText carries."""
+    """Every engine's JSON serialiser: the text a JSONText carries, or orjson's text, which reads
+    back as `json.dumps`'s would (`engine.store.json_codec`)."""
     if type(value) is JSONText:
         return value.text
-    return json.dumps(value)
+    return json_codec.dumps(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -78,8 +78,8 @@ def _hash_of(entry: Any) -> str:
 
 def _sound(entry: Any) -> bool:
     """The entry's hash matches its content, encoded as now or, for an entry written before the
-    encoder changed, as then (the two differ on a stored diff only if it holds NaN or ±Infinity,
-    which only SQLite keeps)."""
+    encoder changed, as then (the two differ on a stored diff only if it holds NaN, ±Infinity,
+    -0.0 or a float from 1e16 up, which only SQLite keeps as written)."""
     if _hash_of(entry) == entry.hash:
         return True
     legacy = json_codec.legacy_canonical(entry.diff)

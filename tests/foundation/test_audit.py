@@ -195,3 +195,17 @@ def test_an_entry_hashed_by_the_former_encoder_still_verifies(site: Site, monkey
         session.execute(update(AuditEntry).where(AuditEntry.id == 1).values(diff={"reading": math.nan, "n": 2}))
     result = _verify(site)
     assert not result.ok and result.bad_id == 1 and result.reason == "audit.altered"
+
+
+def test_floats_a_database_changes_still_verify(site: Site) -> None:
+    """PostgreSQL's JSONB gives -0.0 back as 0.0 and 1e16 as an integer: the hashed text is
+    already what comes back, so the entries verify on either database."""
+    values = [-0.0, 1e16, -2.5e22, 1.5e300, 1e-7, 2.5e-05, 0.1, 100.0, 5e-324, 1.7976931348623157e308, 2**70]
+    with site.session() as session:
+        for value in values:
+            audit.append(session, audit.Actor.system(), "test.float", "thing", 1, {"v": value, "in": [value]})
+    result = _verify(site)
+    assert result.ok and result.checked == len(values)
+    with site.session() as session:
+        diffs = session.execute(select(AuditEntry.diff).order_by(AuditEntry.id)).scalars().all()
+    assert [d["v"] for d in diffs][:2] == [0.0, 10**16]

@@ -14,8 +14,11 @@
 
 Fairness: both submit paths write one row per record in their own transaction on the same SQLite
 file; ours also appends the hash-chained audit entry and the event every engine write carries —
-the baseline does neither (its ratio is shown with and without those). The baseline's pydantic
-model is written for this one form; ours interprets the JSON definition. The contenders run in
+the baseline does neither (its ratio is shown with and without those). The baseline inserts with
+the ORM (`session.add`), as hand-written code does; SafeFlow inserts with a statement prebuilt
+on the driver's cursor (`insert_record`), so the ratios are also printed against the baseline
+given that same insert. The baseline's pydantic model is written for this one form; ours
+interprets the JSON definition. The contenders run in
 turns (15 slices each) so a change in the machine's load during the run hits all of them alike.
 """
 

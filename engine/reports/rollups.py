@@ -28,7 +28,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, cast, delete, func, insert, literal, select, update
+from sqlalchemy import BigInteger, String, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.events import RECORD_CREATED, RECORD_DELETED, RECORD_RESTORED, RECORD_UPDATED, WRITE_SEQ, Event
@@ -43,6 +45,7 @@ from engine.store.access import SCOPES, authorize
 from engine.store.locks import lock_records_for_snapshot
 from engine.store.models import AuditHead, Record
 from engine.store.models.reports import Rollup, RollupRow
+from engine.store.prepared import Statements, raw_cursor
 
 MAX_KEYS = 3
 MAX_SUMS = 3
@@ -304,27 +307,54 @@ def apply_event(session: Session, event: Event) -> int:
     return touched
 
 
+_ROWS = RollupRow.__table__
+_GROUP = ("rollup_id", "month", "department_id", "k1", "k2", "k3")
+_AMOUNTS = ("n", "s1", "c1", "s2", "c2", "s3", "c3")
+
+
+def _upsert(insert_: Any) -> Any:
+    statement = insert_(_ROWS).values({c: bindparam(c, type_=_ROWS.c[c].type) for c in _GROUP + _AMOUNTS})
+    return statement.on_conflict_do_update(index_elements=list(_GROUP),
+                                           set_={c: _ROWS.c[c] + statement.excluded[c] for c in _AMOUNTS})
+
+
+_IN_GROUP = [_ROWS.c[c] == bindparam(f"g_{c}", type_=_ROWS.c[c].type) for c in _GROUP]
+# One statement per change, built once per dialect and run on the driver's cursor: a record
+# event touches a group of every rollup of its form, and building the statements per call cost
+# milliseconds. Adding is an upsert on the group's unique key (two workers adding to a new group
+# at once both count); removing subtracts, then drops a group left without records.
+_STATEMENTS = {
+    "sqlite": Statements({"add": _upsert(sqlite_insert)}),
+    "postgresql": Statements({"add": _upsert(postgresql_insert)}),
+}
+_REMOVE = Statements({
+    "subtract": update(_ROWS).where(*_IN_GROUP).values(
+        {c: _ROWS.c[c] - bindparam(f"d_{c}", type_=_ROWS.c[c].type) for c in _AMOUNTS}),
+    "drop_empty": delete(_ROWS).where(*_IN_GROUP, _ROWS.c.n <= 0),
+})
+
+
 def _add(session: Session, rollup: Rollup, month: str, department: int, sign: int, values: Mapping[str, Any]) -> int:
     keys = [_key_text(values.get(k)) for k in rollup.spec["keys"]] + [""] * (MAX_KEYS - len(rollup.spec["keys"]))
-    match = [RollupRow.rollup_id == rollup.id, RollupRow.month == month, RollupRow.department_id == department,
-             RollupRow.k1 == keys[0], RollupRow.k2 == keys[1], RollupRow.k3 == keys[2]]
-    amounts: dict[str, Any] = {"n": RollupRow.n + sign}
-    fresh: dict[str, Any] = {"n": max(sign, 0)}
+    amounts: dict[str, Any] = {"n": 1, "s1": 0.0, "c1": 0, "s2": 0.0, "c2": 0, "s3": 0.0, "c3": 0}
     for i, key in enumerate(rollup.spec["sums"], start=1):
         value = values.get(key)
         number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        amounts[f"s{i}"] = getattr(RollupRow, f"s{i}") + sign * (number or 0.0)
-        amounts[f"c{i}"] = getattr(RollupRow, f"c{i}") + sign * (number is not None)
-        fresh[f"s{i}"], fresh[f"c{i}"] = (number or 0.0), int(number is not None)
-    done = session.execute(update(RollupRow).where(*match).values(**amounts)).rowcount
-    if sign < 0:  # a group whose last record left it is no group (counting records gives no row)
-        session.execute(delete(RollupRow).where(*match, RollupRow.n <= 0))
-    if not done and sign > 0:
-        session.add(RollupRow(rollup_id=rollup.id, month=month, department_id=department, k1=keys[0], k2=keys[1],
-                              k3=keys[2], **fresh))
-        session.flush()
-        done = 1
-    return done
+        amounts[f"s{i}"], amounts[f"c{i}"] = (number or 0.0), int(number is not None)
+    group = dict(zip(_GROUP, (rollup.id, month, department, *keys), strict=True))
+    cursor, dialect = raw_cursor(session)
+    try:
+        if sign > 0:
+            _STATEMENTS[dialect.name][dialect]["add"].run(cursor, {**group, **amounts})
+            return 1
+        removing = _REMOVE[dialect]
+        params = {**{f"g_{k}": v for k, v in group.items()}, **{f"d_{k}": v for k, v in amounts.items()}}
+        done = int(removing["subtract"].run(cursor, params).rowcount)
+        # a group whose last record left it is no group (counting records gives no row)
+        removing["drop_empty"].run(cursor, params)
+        return done
+    finally:
+        cursor.close()
 
 
 def specs_of(datasets: Iterable[Dataset], definitions: Mapping[str, FormDefinition], tz: str) -> list[RollupSpec]:

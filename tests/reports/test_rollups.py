@@ -197,3 +197,54 @@ def test_an_emptied_group_and_a_rate_with_no_rows_match_the_records(plant):
     assert served.rows == rows(counted)
     assert ["C", "general"] not in [row[:2] for row in served.rows]
     assert 0 in [row[3] for row in served.rows]
+
+
+def test_two_workers_adding_to_a_new_group_at_once_both_count(plant):
+    """On PostgreSQL two workers apply events of a group no row holds yet: the second's insert
+    waits on the first's, then adds to its row (an upsert), instead of failing on the group's
+    unique key."""
+    import threading
+
+    from engine.events import RECORD_CREATED, Event
+    from engine.reports.rollups import apply_event
+
+    site = plant.site
+    if site.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL's concurrent writers")
+    body = {"dimensions": [{"field": "area"}], "measures": [{"key": "n", "agg": "count"}]}
+    prepare(plant, [body])
+    site.clock.set(datetime(2026, 4, 20, 5, 0, tzinfo=UTC))
+    events = []
+    with site.session() as session:
+        service = RecordService(session, site.events(session), tz=site.settings.tz, clock=site.clock)
+        for title in ("z1", "z2"):
+            view = service.create("hazard", {"title": title, "area": "B", "level": "major", "score": 1, "cost": 2.0,
+                                             "state": "open"}, owner_id=plant.users["u1"],
+                                  department_id=plant.departments["D1"], emit=False)
+            events.append(Event(RECORD_CREATED, subject="hazard", record_id=view.id, data=view.data,
+                                at=datetime(2026, 4, 20, 5, 0, tzinfo=UTC)))
+    first_applied, errors = threading.Event(), []
+
+    def first() -> None:
+        with site.session() as session:
+            apply_event(session, events[0])
+            first_applied.set()
+            threading.Event().wait(0.5)  # the second worker is now waiting on this row
+
+    def second() -> None:
+        first_applied.wait(10)
+        try:
+            with site.session() as session:
+                apply_event(session, events[1])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert errors == []
+    served = run(plant, body)
+    assert served.served_by == "rollup" and served.rows == rows(run(plant, body, EVERYTHING))
+    assert ["B", 4] in served.rows  # r3, r4 and the two new ones (a group of April: no row before)

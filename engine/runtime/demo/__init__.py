@@ -19,6 +19,7 @@ from engine.config import Settings
 from engine.errors import InvalidInput, Problem
 from engine.identity import org
 from engine.identity.orgimport import import_org
+from engine.identity.secrets import hash_password
 from engine.runtime.bootstrap import wire
 from engine.runtime.demo.packs import check_demo, read_specs
 from engine.runtime.demo.run import DEMO, DemoReport, DemoRun
@@ -60,6 +61,7 @@ def import_sample_orgs(site: Site, sources: list[PackSource], password: str | No
     `password` is set for its people (with `keep`, only for those who have none yet).
     Returns how many got it and one of their usernames."""
     count, sample = 0, ""
+    hashed = ""
     for source in sources:
         text = source.files.get("seed/org.csv")
         if not text:
@@ -77,8 +79,10 @@ def import_sample_orgs(site: Site, sources: list[PackSource], password: str | No
                 query = select(User.id).where(User.username.in_(usernames))
                 if keep:
                     query = query.where(User.password_hash.is_(None))
+                # One hash for all the packs' people: they share the password anyway.
+                hashed = hashed or hash_password(password)
                 for user_id, username in session.execute(query.add_columns(User.username)).all():
-                    org.set_password(session, DEMO, user_id, password)
+                    org.set_password(session, DEMO, user_id, password, hashed=hashed)
                     count, sample = count + 1, sample or username
     return count, sample
 

@@ -424,6 +424,8 @@ class FlowEngine:
         if task is None or task.status not in LIVE_TASK:
             return False
         node = flow.nodes[task.node]
+        if getattr(node, "deadline", None) is None:
+            return False  # armed under a version whose node had a deadline; the instance migrated off it
         if kind == deadlines.REMIND:
             deadlines.on_remind(run, node, task)
             return True

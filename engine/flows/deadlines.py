@@ -3,7 +3,8 @@
 Timers are scheduled through `engine.services.TimerScheduler` — rows with a due time in the
 database when served, an in-memory list in simulations — and come back through
 `FlowEngine.on_timer`, which ignores a timer whose task has moved on, so a timer delivered
-twice (a retried tick, a restart mid-batch) acts once.
+twice (a retried tick, a restart mid-batch) acts once — and one whose node, after a migration
+to another version, has no deadline any more.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from engine.errors import InvalidInput, NotFound, Problem
 from engine.events import EventSink, NullSink
 from engine.flows import actions as act
 from engine.flows import deadlines
+from engine.flows.actions import Action
 from engine.flows.graph import CompiledFlow
 from engine.flows.instance_actions import apply_instance_action
 from engine.flows.lookups import MemoDirectory
@@ -175,14 +176,14 @@ class FlowEngine:
                 continue
         raise StaleInstance("flow.instance.stale", what=flow_key)
 
-    def act(self, task_id: str, action: act.Action) -> FlowInstance:
+    def act(self, task_id: str, action: Action) -> FlowInstance:
         """Apply a task action (approve, reject, transfer, ...) by `action.by`."""
         head = task_id.partition(".")[0] if type(task_id) is str else str(task_id).split(".", 1)[0]
         if not head.isdigit():
             raise NotFound("error.not_found", what=f"task {task_id}")
         return self._step(int(head), act.apply_task_action, action.by, task_id, action)
 
-    def act_on_instance(self, instance_id: int, action: act.Action) -> FlowInstance:
+    def act_on_instance(self, instance_id: int, action: Action) -> FlowInstance:
         """Apply an instance action (withdraw, urge, comment, jump, retry, cancel)."""
         return self._step(instance_id, apply_instance_action, action.by, action)
 
@@ -424,6 +425,9 @@ class FlowEngine:
         if task is None or task.status not in LIVE_TASK:
             return False
         node = flow.nodes[task.node]
+        deadline = getattr(node, "deadline", None)
+        if deadline is None:
+            return False  # armed under a version whose node had a deadline; the instance migrated off it
         if kind == deadlines.REMIND:
             deadlines.on_remind(run, node, task)
             return True
@@ -436,10 +440,10 @@ class FlowEngine:
                 task.decision = "submit"
             run.record(task.decision, node=task.node, task=task.id, by=None, reason="timeout")
             act.settle(run, task)
-        elif decision == "jump" and node.deadline.target in flow.nodes:
+        elif decision == "jump" and deadline.target in flow.nodes:
             run.cancel_tokens(inst.tokens.values())
-            run.record("jump", to=node.deadline.target, reason="timeout")
-            target = node.deadline.target
+            run.record("jump", to=deadline.target, reason="timeout")
+            target = deadline.target
             run.arrive(run.spawn(target), target)
             run.drive()
         return True

@@ -114,3 +114,12 @@ def test_instance_actions_urge_and_unknown(site, client):
     bad = client.post(f"/api/v1/flows/instances/{inst['id']}/actions", json={"action": "explode"},
                       headers=headers["alice"])
     assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["path"] == "action"
+
+
+def test_an_unknown_instance_action_is_named_in_the_error_message(site, client):
+    _ids, headers, inst = started(site, client)
+    bad = client.post(f"/api/v1/flows/instances/{inst['id']}/actions", json={"action": "explode"},
+                      headers={**headers["alice"], "Accept-Language": "en"})
+    assert bad.status_code == 422
+    message = bad.json()["error"]["message"]
+    assert message.startswith('Unknown action "explode"') and "{" not in message

@@ -50,3 +50,13 @@ def test_import_exits_3_when_something_was_skipped(tmp_path):
                                         edge("f2", "erp", "end")])))
     result = CliRunner().invoke(app, ["import-bpmn", str(source)])
     assert result.exit_code == 3 and "erp" in result.stderr
+
+
+def test_import_of_malformed_xml_says_what_is_wrong_in_the_error_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAFEFLOW_LOCALE", "en")
+    source = tmp_path / "bad.bpmn"
+    source.write_text("<definitions>\n<oops")
+    result = CliRunner().invoke(app, ["import-bpmn", str(source)])
+    assert result.exit_code == 2
+    head = result.stderr.splitlines()[0]
+    assert head.startswith("error: The BPMN file is not valid XML: ") and "{error}" not in head

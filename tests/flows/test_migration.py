@@ -75,3 +75,32 @@ def test_the_migrate_command_reports_a_dry_run(site, monkeypatch):
     result = CliRunner().invoke(flow_cli.app, ["migrate", "permit", "--map", "l1=review"])
     assert result.exit_code == 0, result.output
     assert "dry run" in result.stdout and "l1->review" in result.stdout
+
+
+def test_a_deadline_the_target_version_dropped_is_void_when_it_falls_due(settings):
+    """v1's l1 had a 4h deadline, v2's l1 has none: the timer armed under v1 must not crash the tick."""
+    from datetime import UTC, datetime, timedelta
+
+    from engine.runtime.bootstrap import wire
+    from engine.runtime.site import Site
+    from engine.services import ManualClock
+
+    clock = ManualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    site = wire(Site(settings, clock=clock))
+    site.migrate()
+    ids = people(site, "alice", "bob", "carol")
+    timed = {**V1, "nodes": [{**n, "deadline": {"after": "4h", "on_timeout": "auto_approve"}} if n["id"] == "l1"
+                             else n for n in V1["nodes"]]}
+    publish(site, timed)
+    instance_id = start(site, "permit", ids["alice"])
+    act(site, instance_id, "apply", ids["alice"], "submit")
+    publish(site, V1)  # v2: the same flow without the deadline
+    with site.session() as session:
+        assert migrate_instances(session, "permit", dry_run=False).refused == []
+    clock.advance(timedelta(hours=5))
+    report = site.tick()
+    assert report.failed == 0
+    inst = load(site, instance_id)
+    assert inst.flow_version == 2 and inst.open_nodes() == ["l1"]
+    assert not any(e.get("reason") == "timeout" for e in inst.history)
+    site.db.dispose()

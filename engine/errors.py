@@ -78,6 +78,9 @@ class SafeFlowError(Exception):
     ) -> None:
         self.code = code or self.default_code
         self.problems: list[Problem] = list(problems or [])
+        if len(self.problems) == 1 and self.problems[0].code == self.code:
+            # Raised with its one problem's code: the headline message needs that problem's values.
+            params = {**self.problems[0].params, **params}
         params.setdefault("count", len(self.problems))
         self.params = params
         if status is not None:

@@ -95,6 +95,15 @@ def test_an_image_gets_a_thumbnail_for_lists(site: Site) -> None:
         assert image.format == "JPEG" and max(image.size) == 128
 
 
+def test_a_thumbnail_of_a_file_that_is_no_image_is_refused_naming_the_file(site: Site) -> None:
+    row = _upload(site, PDF, "a.pdf")
+    with pytest.raises(InvalidInput) as caught:
+        thumbnail(site.settings.files_dir, row, 128)
+    assert caught.value.code == "file.not_image"
+    assert caught.value.message("en") == f"File #{row.id} is not an image"
+    assert caught.value.message("zh-CN") == f"文件 #{row.id} 不是图片"
+
+
 PHOTO_FORM = hazard(fields=[
     {"type": "text", "key": "title", "label": label("描述")},
     {"type": "image", "key": "photos", "label": label("照片"), "multiple": True, "max_items": 3},

@@ -19,6 +19,7 @@ from engine.store.prepared import Statements, raw_cursor
 
 KIND = "form"
 _COMPILED: OrderedDict[tuple[str, int, str], CompiledForm] = OrderedDict()
+_DEFINITIONS: OrderedDict[tuple[str, int, str], FormDefinition] = OrderedDict()
 _LOCK = Lock()
 
 
@@ -88,8 +89,23 @@ class FormCatalog:
         return self._compiled(row)
 
     def definition(self, key: str) -> FormDefinition | None:
-        """The current (else newest) definition of a form: what relation fields resolve to."""
-        row = self.repo.current(KIND, key) or self.repo.latest(KIND, key)
-        if row is None:
-            return None
-        return FormDefinition.model_validate(row.body)
+        """The current (else newest) definition of a form: what relation fields resolve to. The
+        current one is parsed once per version (rules and reports ask on every run)."""
+        head = self._head(key, None)
+        if head is None:
+            row = self.repo.latest(KIND, key)
+            return None if row is None else FormDefinition.model_validate(row.body)
+        cached = (head.key, head.version, head.checksum)
+        with _LOCK:
+            compiled = _COMPILED.get(cached)
+            found = compiled.definition if compiled is not None else _DEFINITIONS.get(cached)
+        if found is not None:
+            return found
+        body = self.repo.session.execute(select(Definition.body).where(
+            Definition.kind == KIND, Definition.key == head.key, Definition.version == head.version)).scalar_one()
+        found = FormDefinition.model_validate(body)
+        with _LOCK:
+            _DEFINITIONS[cached] = found
+            if len(_DEFINITIONS) > 512:
+                _DEFINITIONS.popitem(last=False)
+        return found

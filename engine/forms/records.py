@@ -48,7 +48,7 @@ from engine.store.access import Access, Principal, authorize, scope_clause
 from engine.store.audit import Actor
 from engine.store.counters import next_value
 from engine.store.models import Record, StoredFile
-from engine.store.records import existing_ids, insert_record
+from engine.store.records import existing_ids, insert_record, update_record
 from engine.store.types import JSONText
 
 SYSTEM = Actor.system("system")
@@ -188,10 +188,7 @@ class RecordService:
         if not prepared.changed:
             return RecordView.of(row, caller.hidden)
         now = self.clock.now()
-        row.data = prepared.data
-        row.search_text = search_text(compiled, prepared.data)
-        row.updated_at = now
-        self._flush_versioned()
+        self._write(row, data=prepared.data, search_text=search_text(compiled, prepared.data), updated_at=now)
         self._attach_files(compiled, row)
         diff = {k: [before.get(k), prepared.data.get(k)] for k in prepared.changed}
         seq = audit.append(self.session, caller.actor, "record.update", "record", row.id,
@@ -211,9 +208,7 @@ class RecordService:
         if row_version is not None and row.row_version != row_version:
             raise Conflict("record.stale", current=row.row_version, given=row_version)
         now = self.clock.now()
-        row.deleted_at = now
-        row.updated_at = now
-        self._flush_versioned()
+        self._write(row, deleted_at=now, updated_at=now)
         seq = audit.append(self.session, caller.actor, "record.delete", "record", row.id, {"form": form})
         self.events.emit(Event(RECORD_DELETED, subject=form, record_id=row.id, data=dict(row.data or {}),
                                actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
@@ -224,9 +219,7 @@ class RecordService:
         caller = self.caller(form, "delete", principal, access, actor)
         row = self._row(form, record_id, caller, deleted=True)
         now = self.clock.now()
-        row.deleted_at = None
-        row.updated_at = now
-        self._flush_versioned()
+        self._write(row, deleted_at=None, updated_at=now)
         seq = audit.append(self.session, caller.actor, "record.restore", "record", row.id, {"form": form})
         self.events.emit(Event(RECORD_RESTORED, subject=form, record_id=row.id, data=dict(row.data or {}),
                                actor_id=caller.actor.id, at=now, meta=write_meta(seq)))
@@ -267,11 +260,16 @@ class RecordService:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _flush_versioned(self) -> None:
+    def _write(self, row: Record, **changes: Any) -> None:
+        """Write the changed columns if the row is still the version read, else 409."""
+        given = row.row_version
         try:
-            self.session.flush()
-        except StaleDataError:
-            raise Conflict("record.stale", current="?", given="?") from None
+            written = update_record(self.session, row, **changes)
+        except StaleDataError:  # the flush of other pending changes to this row found it moved
+            written = False
+        if not written:
+            current = self.session.execute(select(Record.row_version).where(Record.id == row.id)).scalar()
+            raise Conflict("record.stale", current=current if current is not None else "?", given=given)
 
     def _defaults_for_people(self, compiled: CompiledForm, data: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
         out = dict(data) if isinstance(data, Mapping) else data

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -281,3 +282,39 @@ def insert_record(session: Session, row: Record, data: Any = None) -> Record:
     session.add(row)
     return row
 
+
+
+# One UPDATE per set of changed columns, guarded by the row version the caller read.
+_UPDATES: dict[tuple[str, ...], Statements] = {}
+
+
+def _update_statement(names: tuple[str, ...]) -> Statements:
+    found = _UPDATES.get(names)
+    if found is None:
+        statement = _TABLE.update().where(
+            _TABLE.c.id == bindparam("w_id"), _TABLE.c.row_version == bindparam("w_version")
+        ).values({**{name: bindparam(name, type_=_TABLE.c[name].type) for name in names},
+                  "row_version": _TABLE.c.row_version + 1})
+        found = _UPDATES.setdefault(names, Statements({"update": statement}))
+    return found
+
+
+def update_record(session: Session, row: Record, **changes: Any) -> bool:
+    """Write `changes` (columns by name) to the loaded `row` if nobody changed it since it was
+    read — `row_version` as read, bumped by one — on the driver's cursor, as the ORM's versioned
+    flush would, for a fraction of its cost; the row then holds the new values as loaded. False
+    (and nothing written) when its version moved on: a stale write."""
+    session.flush()
+    names = tuple(sorted(changes))
+    values = {**changes, "w_id": row.id, "w_version": row.row_version}
+    cursor, dialect = raw_cursor(session)
+    try:
+        done = _update_statement(names)[dialect]["update"].run(cursor, values).rowcount
+    finally:
+        cursor.close()
+    if done != 1:
+        return False
+    for name, value in changes.items():
+        set_committed_value(row, name, value)
+    set_committed_value(row, "row_version", row.row_version + 1)
+    return True

@@ -1,5 +1,6 @@
-"""A record inserted on the driver's cursor (`insert_record`) is, for the session and the
-database, the row `session.add` + `flush` would have written and loaded."""
+"""A record inserted (`insert_record`) or updated (`update_record`) on the driver's cursor is,
+for the session and the database, the row the ORM's flush would have written and loaded; an
+update of a row another writer changed since it was read writes nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.runtime.site import Site
 from engine.store.base import utcnow
 from engine.store.models import Record
-from engine.store.records import insert_record
+from engine.store.records import insert_record, update_record
 from engine.store.types import JSONText
 
 
@@ -86,3 +87,35 @@ def test_a_rolled_back_insert_leaves_nothing(site: Site) -> None:
         raise RuntimeError("the write fails after the insert")
     with site.session() as session:
         assert session.execute(select(Record.id)).first() is None
+
+
+def test_an_update_writes_the_changed_columns_and_bumps_the_version(site: Site) -> None:
+    with site.session() as session:
+        row = insert_record(session, _row())
+        assert update_record(session, row, data={"title": "漏油", "n": 5}, search_text="漏油 5")
+        assert row.row_version == 2 and row.data == {"title": "漏油", "n": 5}
+        assert not session.dirty
+        record_id = row.id
+    with site.session() as session:
+        stored = session.get(Record, record_id)
+        assert stored is not None
+        assert (stored.data, stored.search_text, stored.row_version, stored.status) == (
+            {"title": "漏油", "n": 5}, "漏油 5", 2, "active")
+
+
+def test_an_update_of_a_row_another_writer_changed_since_it_was_read_writes_nothing(site: Site) -> None:
+    with site.session() as session:
+        record_id = insert_record(session, _row()).id
+    with site.session() as reader:
+        row = reader.get(Record, record_id)
+        assert row is not None and row.row_version == 1
+        reader.commit()  # the row stays loaded as read (version 1)
+        with site.session() as other:
+            moved = other.get(Record, record_id)
+            assert moved is not None and update_record(other, moved, status="closed")
+        assert not update_record(reader, row, data={"title": "stale"})
+        assert row.data == {"title": "漏油", "n": 3}
+    with site.session() as session:
+        stored = session.get(Record, record_id)
+        assert stored is not None
+        assert (stored.data, stored.status, stored.row_version) == ({"title": "漏油", "n": 3}, "closed", 2)

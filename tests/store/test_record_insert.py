@@ -43,6 +43,13 @@ def test_the_row_is_written_and_attached_as_loaded(site: Site) -> None:
         assert stored.created_at == created and stored.created_at.tzinfo is not None
 
 
+def test_columns_left_unset_take_their_defaults(site: Site) -> None:
+    with site.session() as session:
+        row = insert_record(session, Record(form="hazard", form_version=1, data={"title": "x"}))
+        assert (row.status, row.row_version, row.deleted_at) == ("active", 1, None)
+        assert row.created_at is not None and row.created_at.tzinfo is not None and row.updated_at is not None
+
+
 def test_an_update_in_the_same_session_keeps_optimistic_locking(site: Site) -> None:
     with site.session() as session:
         row = insert_record(session, _row())

@@ -369,8 +369,8 @@ def import_bpmn(source: bytes | str, *, key: str | None = None, form: str | None
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        bad = Problem("flow.bpmn.xml", {"error": exc.msg}, file=file, line=line, column=column)
-        raise InvalidInput(bad.code, problems=[bad], **bad.params) from None
+        raise InvalidInput("flow.bpmn.xml", problems=[
+            Problem("flow.bpmn.xml", {"error": exc.msg}, file=file, line=line, column=column)]) from None
     importer = _Importer(root, file)
     raw = importer.run(key, form)
     definition = parse_definition(raw, file=file)

@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
 from engine.store.base import utcnow
-from engine.store.json_codec import dumps
 from engine.store.models import StoredInstance, StoredTask, User
 from engine.store.prepared import Prepared, Statements, raw_cursor
-from engine.store.types import JSONText
 
 STALE = "flow.instance.stale"
 _I = StoredInstance.__table__
@@ -182,8 +180,7 @@ class FlowInstanceRepository:
         version = state["row_version"]
         cursor, prepared = self._raw()
         columns = _columns(state)
-        # The document's text from orjson (see engine.store.json_codec), bound as it is.
-        params = {"b_id": instance_id, "b_expected": version - 1, "state": JSONText(state, dumps(state)),
+        params = {"b_id": instance_id, "b_expected": version - 1, "state": dict(state),
                   "row_version": version, "updated_at": utcnow()}
         if columns == self._columns.get(instance_id):
             result = prepared["save_state"].run(cursor, params)

@@ -142,9 +142,9 @@ def instance_action(instance_id: int, body: InstanceAction, session: SessionDep,
     if body.action not in INSTANCE_ACTIONS:
         from engine.errors import InvalidInput, Problem
 
-        unknown = Problem("flow.action.unknown", {"action": body.action, "known": ", ".join(sorted(INSTANCE_ACTIONS))},
-                          path="action")
-        raise InvalidInput(unknown.code, problems=[unknown], **unknown.params)
+        raise InvalidInput("flow.action.unknown", problems=[Problem(
+            "flow.action.unknown", {"action": body.action, "known": ", ".join(sorted(INSTANCE_ACTIONS))},
+            path="action")])
     engine = flow_engine(session, site)
     inst = engine.act_on_instance(instance_id, Action(
         body.action, principal.user_id, target=body.target, comment=body.comment,

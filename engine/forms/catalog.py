@@ -33,6 +33,13 @@ _VERSION_HEAD = _HEAD_COLUMNS.where(_DEFS.c.version == bindparam("version"))
 _HEADS = Statements({"current": _CURRENT_HEAD, "version": _VERSION_HEAD})
 
 
+def _remember(cache: OrderedDict[tuple[str, int, str], Any], key: tuple[str, int, str], value: Any) -> None:
+    with _LOCK:
+        cache[key] = value
+        if len(cache) > 512:
+            cache.popitem(last=False)
+
+
 class Head(NamedTuple):
     key: str
     version: int
@@ -51,15 +58,15 @@ class FormCatalog:
             if found is not None:
                 _COMPILED.move_to_end(key)
                 return found
-        body = self.repo.session.execute(select(Definition.body).where(
-            Definition.kind == KIND, Definition.key == row.key, Definition.version == row.version)).scalar_one()
-        definition = FormDefinition.model_validate(body)
-        compiled = compile_form(definition, row.version, resolve_form=self.definition)
-        with _LOCK:
-            _COMPILED[key] = compiled
-            if len(_COMPILED) > 512:
-                _COMPILED.popitem(last=False)
+            parsed = _DEFINITIONS.get(key)
+        compiled = compile_form(parsed or self._parse(row), row.version, resolve_form=self.definition)
+        _remember(_COMPILED, key, compiled)
         return compiled
+
+    def _parse(self, head: Any) -> FormDefinition:
+        body = self.repo.session.execute(select(Definition.body).where(
+            Definition.kind == KIND, Definition.key == head.key, Definition.version == head.version)).scalar_one()
+        return FormDefinition.model_validate(body)
 
     def _head(self, key: str, version: int | None) -> Head | None:
         """Key, version and checksum of the current (or a given) version, without the body; on
@@ -101,11 +108,6 @@ class FormCatalog:
             found = compiled.definition if compiled is not None else _DEFINITIONS.get(cached)
         if found is not None:
             return found
-        body = self.repo.session.execute(select(Definition.body).where(
-            Definition.kind == KIND, Definition.key == head.key, Definition.version == head.version)).scalar_one()
-        found = FormDefinition.model_validate(body)
-        with _LOCK:
-            _DEFINITIONS[cached] = found
-            if len(_DEFINITIONS) > 512:
-                _DEFINITIONS.popitem(last=False)
+        found = self._parse(head)
+        _remember(_DEFINITIONS, cached, found)
         return found
